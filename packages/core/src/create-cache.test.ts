@@ -1,0 +1,224 @@
+import { describe, expect, it } from 'vitest'
+import { createCache } from './create-cache.js'
+import { CacheGuardError } from './errors.js'
+import type { CacheEvents } from './events.js'
+import { memoryStore } from './memory-store.js'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('createCache | options', () => {
+  it.each([
+    [
+      { ttl: -1 },
+      "Expected `ttl` to be a positive duration (milliseconds, or a string like '30s'), got `-1` (number)",
+    ],
+    [{ ttl: '5 parsecs' }, 'Expected `ttl` to be a positive duration'],
+    [{ ttl: 0 }, 'got `0` (number)'],
+    [{ jitter: 2 }, 'Expected `jitter` to be a number from 0 to 1, got `2` (number)'],
+    [{ jitter: -0.1 }, 'Expected `jitter` to be a number from 0 to 1, got `-0.1` (number)'],
+    [{ jitter: '0.1' }, 'Expected `jitter` to be a number from 0 to 1, got `"0.1"` (string)'],
+    [{ grace: -5 }, 'Expected `grace` to be a duration of 0 or more'],
+    [{ negativeTtl: Number.NaN }, 'Expected `negativeTtl` to be a duration of 0 or more'],
+    [{ timeout: 0 }, 'Expected `timeout` to be a positive duration'],
+    [
+      { maxKeyLength: 1.5 },
+      'Expected `maxKeyLength` to be an integer from 1 or more, got `1.5` (number)',
+    ],
+    [{ guards: 'lock' }, 'Expected `guards` to be an array of guards'],
+    [{ store: {} }, 'Expected `store` to be a CacheStore'],
+  ])('rejects %o with a TypeError that says what was expected and given', (options, message) => {
+    expect(() => createCache(options as never)).toThrow(TypeError)
+    expect(() => createCache(options as never)).toThrow(message)
+  })
+
+  it('accepts durations as milliseconds or strings', async () => {
+    const store = memoryStore()
+    const cache = createCache({ store, ttl: '2m', grace: '1h', jitter: 0 })
+    await cache.set('k', 1)
+    const ttl = (await store.ttl!('k'))!
+    expect(ttl).toBeGreaterThan(3_600_000 + 119_000)
+    expect(ttl).toBeLessThanOrEqual(3_600_000 + 120_000)
+  })
+
+  it('rejects bad per-call options at the call', async () => {
+    const cache = createCache()
+    await expect(cache.getOrSet('k', () => 1, { ttl: -3 })).rejects.toThrow(TypeError)
+  })
+})
+
+describe('createCache | bad input', () => {
+  it.each([
+    ['', 'an empty string'],
+    [42, 'number'],
+    [undefined, 'undefined'],
+    ['x'.repeat(1025), 'at most 1024 bytes, got 1025 bytes'],
+    ['é'.repeat(513), 'at most 1024 bytes, got 1026 bytes'],
+  ])('rejects the key %j with CG_INVALID_KEY and calls nothing', async (key, message) => {
+    let called = 0
+    const store = memoryStore()
+    const counted = {
+      ...store,
+      get: (k: string) => {
+        called++
+        return store.get(k)
+      },
+    }
+    const cache = createCache({ store: counted })
+    const error = await cache.getOrSet(key as string, () => called++).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(CacheGuardError)
+    expect(error).toMatchObject({ code: 'CG_INVALID_KEY' })
+    expect((error as Error).message).toContain(message)
+    expect(called).toBe(0)
+    await expect(cache.set(key as string, 1)).rejects.toMatchObject({ code: 'CG_INVALID_KEY' })
+    await expect(cache.get(key as string)).rejects.toMatchObject({ code: 'CG_INVALID_KEY' })
+  })
+
+  it('honours a configured maxKeyLength', async () => {
+    const cache = createCache({ maxKeyLength: 8 })
+    await expect(cache.getOrSet('123456789', () => 1)).rejects.toMatchObject({
+      code: 'CG_INVALID_KEY',
+    })
+    expect(await cache.getOrSet('12345678', () => 1)).toBe(1)
+  })
+
+  const circular: Record<string, unknown> = {}
+  circular.self = circular
+  it.each([
+    ['a BigInt', { n: 10n }],
+    ['a cycle', circular],
+    ['a function', { fn: () => 1 }],
+    ['a symbol', { s: Symbol('x') }],
+    ['NaN', { score: Number.NaN }],
+    ['a Map', { m: new Map([[1, 2]]) }],
+  ])('refuses %s with CG_SERIALIZE and keeps the previous value', async (_, bad) => {
+    const store = memoryStore()
+    const cache = createCache({ store })
+    await cache.set('k', { good: true })
+    const before = await store.get('k')
+    await expect(cache.set('k', bad)).rejects.toMatchObject({ code: 'CG_SERIALIZE', key: 'k' })
+    expect(await store.get('k')).toBe(before)
+    await cache.delete('k')
+    await expect(cache.getOrSet('k', () => bad)).rejects.toMatchObject({ code: 'CG_SERIALIZE' })
+    expect(await store.get('k')).toBeUndefined()
+  })
+
+  it('rejects a loader that is not a function', async () => {
+    const cache = createCache()
+    await expect(cache.getOrSet('k', 'nope' as never)).rejects.toThrow(
+      'Expected `loader` to be a function',
+    )
+  })
+})
+
+describe('createCache | single-flight and namespaces', () => {
+  it('never shares an in-flight load between namespaces on one store', async () => {
+    const store = memoryStore()
+    const a = createCache({ store, namespace: 'a' })
+    const b = createCache({ store, namespace: 'b' })
+    const slow = (value: string) => async () => {
+      await sleep(20)
+      return value
+    }
+    const [fromA, fromB] = await Promise.all([
+      a.getOrSet('k', slow('A')),
+      b.getOrSet('k', slow('B')),
+    ])
+    expect([fromA, fromB]).toEqual(['A', 'B'])
+    expect(await store.get('a:k')).toContain('"A"')
+    expect(await store.get('b:k')).toContain('"B"')
+  })
+
+  it('does not let an in-flight load overwrite a set that came after it started', async () => {
+    const cache = createCache()
+    const loading = cache.getOrSet('k', async () => {
+      await sleep(30)
+      return 'from loader'
+    })
+    await sleep(5)
+    await cache.set('k', 'from set')
+    expect(await loading).toBe('from loader')
+    expect(await cache.get('k')).toBe('from set')
+  })
+
+  it('does not let an in-flight load resurrect a deleted key', async () => {
+    const cache = createCache()
+    await cache.set('k', 'old')
+    const refreshed = cache.getOrSet('k2', async () => {
+      await sleep(30)
+      return 'loaded'
+    })
+    await sleep(5)
+    expect(await cache.delete('k2')).toBe(false)
+    await refreshed
+    expect(await cache.get('k2')).toBeUndefined()
+    expect(await cache.delete('k')).toBe(true)
+  })
+})
+
+describe('createCache | grace and fail-safe', () => {
+  it('keeps serving the stale value when the refresh throws, and reports the error', async () => {
+    const cache = createCache({ ttl: 20, grace: '1m', jitter: 0 })
+    const errors: Array<CacheEvents['error']> = []
+    cache.on('error', (event) => errors.push(event))
+    await cache.getOrSet('k', () => 'v1')
+    await sleep(40)
+    const boom = new Error('db down')
+    expect(await cache.getOrSet('k', () => Promise.reject(boom))).toBe('v1')
+    await sleep(10)
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatchObject({
+      key: 'k',
+      operation: 'refresh',
+      error: { code: 'CG_LOADER', cause: boom },
+    })
+    expect(await cache.getOrSet('k', () => 'v2')).toBe('v1')
+    await sleep(10)
+    expect(await cache.getOrSet('k', () => 'v3')).toBe('v2')
+    expect(cache.stats()).toMatchObject({ staleHits: 2, hits: 1, errors: 1 })
+  })
+
+  it('never caches an error', async () => {
+    const cache = createCache()
+    await expect(cache.getOrSet('k', () => Promise.reject(new Error('x')))).rejects.toThrow('x')
+    expect(await cache.get('k')).toBeUndefined()
+    expect(await cache.getOrSet('k', () => 'ok')).toBe('ok')
+  })
+})
+
+describe('createCache | stats and events', () => {
+  it('counts hits, misses, loads and the hit rate', async () => {
+    const cache = createCache()
+    await cache.getOrSet('a', () => 1)
+    await cache.getOrSet('a', () => 1)
+    await cache.getOrSet('a', () => 1)
+    await cache.getOrSet('b', () => null)
+    await cache.getOrSet('b', () => null)
+    expect(cache.stats()).toEqual({
+      hits: 3,
+      misses: 2,
+      staleHits: 0,
+      loads: 2,
+      coalesced: 0,
+      blocked: 0,
+      corrupt: 0,
+      errors: 0,
+      hitRate: 0.6,
+    })
+  })
+
+  it('emits events, and a throwing listener never breaks a read', async () => {
+    const cache = createCache()
+    const seen: string[] = []
+    cache.on('miss', ({ key }) => seen.push(`miss:${key}`))
+    cache.on('load', ({ key, found }) => seen.push(`load:${key}:${found}`))
+    const off = cache.on('hit', ({ key }) => seen.push(`hit:${key}`))
+    cache.on('hit', () => {
+      throw new Error('listener bug')
+    })
+    await cache.getOrSet('k', () => 1)
+    expect(await cache.getOrSet('k', () => 2)).toBe(1)
+    off()
+    await cache.getOrSet('k', () => 3)
+    expect(seen).toEqual(['load:k:true', 'miss:k', 'hit:k'])
+  })
+})

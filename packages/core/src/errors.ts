@@ -1,0 +1,129 @@
+/** Every error code cacheguard raises or reports. `docs/errors.md` lists each one. */
+export type ErrorCode =
+  | 'CG_INVALID_KEY'
+  | 'CG_SERIALIZE'
+  | 'CG_CORRUPT_ENTRY'
+  | 'CG_STORE'
+  | 'CG_STORE_TIMEOUT'
+  | 'CG_LOADER'
+  | 'CG_GUARD'
+
+export interface CacheGuardErrorOptions {
+  /** The cache key involved, when there is one. */
+  key?: string | undefined
+  /** The underlying error. */
+  cause?: unknown
+}
+
+/**
+ * The base of every error cacheguard raises: a stable `code`, the `key` involved and a `cause`.
+ *
+ * @example
+ * try { await cache.getOrSet(key, load) } catch (error) {
+ *   if (error instanceof CacheGuardError && error.code === 'CG_INVALID_KEY') return badRequest()
+ *   throw error
+ * }
+ */
+export class CacheGuardError extends Error {
+  override readonly name: string = 'CacheGuardError'
+  readonly code: ErrorCode
+  readonly key: string | undefined
+
+  constructor(code: ErrorCode, message: string, options: CacheGuardErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.key = options.key
+  }
+}
+
+/** A key that is not a non-empty string, or is longer than `maxKeyLength` bytes. Nothing is called. */
+export class InvalidKeyError extends CacheGuardError {
+  override readonly name = 'InvalidKeyError'
+  constructor(message: string, key?: string) {
+    super('CG_INVALID_KEY', message, { key })
+  }
+}
+
+/** A value the serializer cannot round-trip (BigInt, a cycle, a function, a Map). Nothing is written. */
+export class SerializeError extends CacheGuardError {
+  override readonly name = 'SerializeError'
+  constructor(key: string | undefined, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super('CG_SERIALIZE', `Cannot serialize the value for key \`${key}\`: ${reason}`, {
+      key,
+      cause,
+    })
+  }
+}
+
+/** A stored entry that is not a valid cacheguard envelope. Reported as an event; the read is a miss. */
+export class CorruptEntryError extends CacheGuardError {
+  override readonly name = 'CorruptEntryError'
+  constructor(key: string, reason: string, cause?: unknown) {
+    super('CG_CORRUPT_ENTRY', `The stored entry for key \`${key}\` is not valid: ${reason}`, {
+      key,
+      cause,
+    })
+  }
+}
+
+/** The store failed an operation (connection refused, command error). */
+export class StoreError extends CacheGuardError {
+  override readonly name = 'StoreError'
+  readonly operation: string
+  constructor(operation: string, key: string | undefined, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super('CG_STORE', `The store failed to ${operation} key \`${key}\`: ${reason}`, { key, cause })
+    this.operation = operation
+  }
+}
+
+/** The store did not answer within `timeout`. */
+export class StoreTimeoutError extends CacheGuardError {
+  override readonly name = 'StoreTimeoutError'
+  readonly operation: string
+  constructor(operation: string, key: string | undefined, timeoutMs: number) {
+    super(
+      'CG_STORE_TIMEOUT',
+      `The store did not ${operation} key \`${key}\` within ${timeoutMs} ms`,
+      {
+        key,
+      },
+    )
+    this.operation = operation
+  }
+}
+
+/**
+ * A loader failure as reported in `error` events (callers receive the loader's own error).
+ * Its `cause` is what the loader threw.
+ */
+export class LoaderError extends CacheGuardError {
+  override readonly name = 'LoaderError'
+  constructor(key: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super('CG_LOADER', `The loader for key \`${key}\` failed: ${reason}`, { key, cause })
+  }
+}
+
+/** A guard failed outside the loader (its own check, or its `written` hook). */
+export class GuardError extends CacheGuardError {
+  override readonly name = 'GuardError'
+  readonly guard: string
+  constructor(guard: string, key: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super('CG_GUARD', `The guard \`${guard}\` failed for key \`${key}\`: ${reason}`, { key, cause })
+    this.guard = guard
+  }
+}
+
+/** Every error class, by code, so callers can match on `errors.CG_STORE` and docs stay in step. */
+export const errors = {
+  CG_INVALID_KEY: InvalidKeyError,
+  CG_SERIALIZE: SerializeError,
+  CG_CORRUPT_ENTRY: CorruptEntryError,
+  CG_STORE: StoreError,
+  CG_STORE_TIMEOUT: StoreTimeoutError,
+  CG_LOADER: LoaderError,
+  CG_GUARD: GuardError,
+} as const satisfies Record<ErrorCode, new (...args: never[]) => CacheGuardError>

@@ -1,0 +1,39 @@
+import type { CacheGuardError } from './errors.js'
+
+/** The counters of one cache since it was created. */
+export interface CacheStats {
+  /** Reads answered by a fresh entry (including remembered "not found"). */
+  hits: number
+  /** Reads that found no usable entry and went to the loader (or joined a load). */
+  misses: number
+  /** Reads answered by an entry past its fresh time but within grace. */
+  staleHits: number
+  /** Loader calls. */
+  loads: number
+  /** Callers that joined a read or load already in flight for their key instead of starting one. */
+  coalesced: number
+  /** Keys a guard answered as "not found" without loading. */
+  blocked: number
+  /** Stored entries that were not valid and were treated as misses. */
+  corrupt: number
+  /** Errors reported through the `error` event: store failures, loader failures, corrupt entries. */
+  errors: number
+  /** hits / (hits + misses), 0 before the first read. */
+  hitRate: number
+}
+
+/** Where an error happened. */
+export type Operation = 'read' | 'write' | 'delete' | 'load' | 'refresh' | 'guard'
+
+/** The events of a cache and what each carries. */
+export interface CacheEvents {
+  hit: { key: string }
+  miss: { key: string }
+  stale: { key: string }
+  load: { key: string; found: boolean; durationMs: number }
+  blocked: { key: string; guard: string; reason: string | undefined }
+  error: { key: string | undefined; operation: Operation; error: CacheGuardError }
+}
+
+export type CacheEventName = keyof CacheEvents
+export type Listener<E extends CacheEventName> = (payload: CacheEvents[E]) => void

@@ -1,0 +1,117 @@
+import { type CacheGuardError, InvalidKeyError, StoreError, StoreTimeoutError } from '../errors.js'
+import type { CacheStats, Operation } from '../events.js'
+import type { Guard } from '../guard.js'
+import type { EntryOptions } from '../options.js'
+import type { Serializer } from '../serializer.js'
+import type { CacheStore } from '../store.js'
+import type { Emitter } from './emitter.js'
+import { withTimeout } from './timeout.js'
+import { durationOption } from './validate.js'
+
+/** Resolved per-entry times, in milliseconds. */
+export interface EntryTimes {
+  ttl: number
+  grace: number
+  negativeTtl: number
+}
+
+/** Everything the read path and the public methods share inside one cache. */
+export interface CacheContext {
+  readonly namespace: string
+  readonly store: CacheStore
+  readonly serializer: Serializer
+  readonly guards: readonly Guard[]
+  readonly emitter: Emitter
+  readonly counters: Omit<CacheStats, 'hitRate'>
+  readonly defaults: EntryTimes
+  readonly jitter: number
+  readonly timeoutMs: number
+  readonly maxKeyLength: number
+}
+
+/** Validates a key and applies the namespace; throws `CG_INVALID_KEY`. */
+export function toStoreKey(ctx: CacheContext, key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new InvalidKeyError(
+      `Expected the key to be a non-empty string, got ${key === '' ? 'an empty string' : typeof key}`,
+    )
+  }
+  // A UTF-8 byte is at most 3 bytes per UTF-16 unit, so short keys skip the byte count.
+  if (key.length * 3 > ctx.maxKeyLength) {
+    const bytes = Buffer.byteLength(key, 'utf8')
+    if (bytes > ctx.maxKeyLength) {
+      throw new InvalidKeyError(
+        `Expected the key to be at most ${ctx.maxKeyLength} bytes, got ${bytes} bytes`,
+        key.slice(0, 64),
+      )
+    }
+  }
+  return ctx.namespace === '' ? key : `${ctx.namespace}:${key}`
+}
+
+/** Merges per-call options over the cache's, validating only what was given. */
+export function entryTimes(ctx: CacheContext, options: EntryOptions | undefined): EntryTimes {
+  if (options === undefined) return ctx.defaults
+  return {
+    ttl: options.ttl === undefined ? ctx.defaults.ttl : durationOption('ttl', options.ttl, 1),
+    grace:
+      options.grace === undefined ? ctx.defaults.grace : durationOption('grace', options.grace, 0),
+    negativeTtl:
+      options.negativeTtl === undefined
+        ? ctx.defaults.negativeTtl
+        : durationOption('negativeTtl', options.negativeTtl, 0),
+  }
+}
+
+/** A random factor in [1 - jitter, 1 + jitter]. */
+export function jitterFactor(ctx: CacheContext): number {
+  return ctx.jitter === 0 ? 1 : 1 + ctx.jitter * (2 * Math.random() - 1)
+}
+
+/** Counts and emits an error; never throws. */
+export function report(
+  ctx: CacheContext,
+  operation: Operation,
+  key: string | undefined,
+  error: CacheGuardError,
+): void {
+  ctx.counters.errors++
+  ctx.emitter.emit('error', { key, operation, error })
+}
+
+/**
+ * Runs one store call under the operation timeout, turning any failure (a throw, a rejection,
+ * a timeout) into a typed `CG_STORE` or `CG_STORE_TIMEOUT` error.
+ */
+export async function storeCall<T>(
+  ctx: CacheContext,
+  operation: string,
+  key: string,
+  call: () => Promise<T>,
+): Promise<T> {
+  let pending: Promise<T>
+  try {
+    pending = call()
+  } catch (error) {
+    throw new StoreError(operation, key, error)
+  }
+  try {
+    return await withTimeoutTyped(ctx, operation, key, pending)
+  } catch (error) {
+    if (error instanceof StoreTimeoutError) throw error
+    throw new StoreError(operation, key, error)
+  }
+}
+
+function withTimeoutTyped<T>(
+  ctx: CacheContext,
+  operation: string,
+  key: string,
+  pending: Promise<T>,
+): Promise<T> {
+  return withTimeout(
+    pending,
+    ctx.timeoutMs,
+    () => new StoreTimeoutError(operation, key, ctx.timeoutMs),
+  )
+}

@@ -1,0 +1,354 @@
+import {
+  CacheGuardError,
+  CorruptEntryError,
+  GuardError,
+  LoaderError,
+  SerializeError,
+} from '../errors.js'
+import type { GuardContext } from '../guard.js'
+import type { Loader, LoaderContext } from '../options.js'
+import {
+  type CacheContext,
+  type EntryTimes,
+  jitterFactor,
+  report,
+  storeCall,
+  toStoreKey,
+} from './context.js'
+import { decodeEntry, decodePayload, type Entry, encodeEntry } from './envelope.js'
+
+/** How one flight ended. `payload` stays serialized so each joined caller decodes its own copy. */
+export interface Outcome {
+  kind: 'hit' | 'stale' | 'miss' | 'blocked'
+  /** `undefined` means "not found". */
+  payload: string | undefined
+  /** The decoded value, handed to the caller that started the flight. */
+  value: unknown
+}
+
+/** One read (and, on a miss, one load) in progress for one key. */
+export interface Flight {
+  promise: Promise<Outcome>
+  /** Set by `set` and `delete` while the flight runs: its result must not overwrite theirs. */
+  superseded: boolean
+}
+
+const BLOCKED: unique symbol = Symbol('cacheguard.blocked')
+
+/** The per-cache maps of what is in flight. */
+export interface Flights {
+  reads: Map<string, Flight>
+  refreshes: Map<string, Flight>
+}
+
+/** Marks the flights for a key so their writes do not overwrite an explicit set or delete. */
+export function supersede(flights: Flights, storeKey: string): void {
+  const read = flights.reads.get(storeKey)
+  if (read) read.superseded = true
+  const refresh = flights.refreshes.get(storeKey)
+  if (refresh) refresh.superseded = true
+}
+
+/** `getOrSet`: single-flight read-through with grace, negative caching and guards. */
+export async function getOrSet<T>(
+  ctx: CacheContext,
+  flights: Flights,
+  key: string,
+  loader: Loader<T>,
+  times: EntryTimes,
+): Promise<T | undefined> {
+  const storeKey = toStoreKey(ctx, key)
+  let flight = flights.reads.get(storeKey)
+  let outcome: Outcome
+  if (flight !== undefined) {
+    ctx.counters.coalesced++
+    outcome = await flight.promise
+    count(ctx, key, outcome.kind)
+    if (outcome.payload === undefined) return undefined
+    // A joined caller decodes its own copy: one caller mutating its result never reaches another.
+    return ctx.serializer.deserialize(outcome.payload) as T
+  }
+  const started: Flight = { promise: undefined as unknown as Promise<Outcome>, superseded: false }
+  started.promise = readThrough(ctx, flights, started, key, storeKey, loader, times)
+  flights.reads.set(storeKey, started)
+  flight = started
+  try {
+    outcome = await flight.promise
+  } finally {
+    if (flights.reads.get(storeKey) === flight) flights.reads.delete(storeKey)
+  }
+  count(ctx, key, outcome.kind)
+  return outcome.value as T | undefined
+}
+
+function count(ctx: CacheContext, key: string, kind: Outcome['kind']): void {
+  if (kind === 'hit') {
+    ctx.counters.hits++
+    if (ctx.emitter.has('hit')) ctx.emitter.emit('hit', { key })
+  } else if (kind === 'stale') {
+    ctx.counters.staleHits++
+    if (ctx.emitter.has('stale')) ctx.emitter.emit('stale', { key })
+  } else {
+    ctx.counters.misses++
+    if (ctx.emitter.has('miss')) ctx.emitter.emit('miss', { key })
+  }
+}
+
+async function readThrough<T>(
+  ctx: CacheContext,
+  flights: Flights,
+  flight: Flight,
+  key: string,
+  storeKey: string,
+  loader: Loader<T>,
+  times: EntryTimes,
+): Promise<Outcome> {
+  const entry = await readEntry(ctx, key, storeKey)
+  if (entry !== undefined) {
+    const now = Date.now()
+    if (now < entry.staleUntil) {
+      const decoded = decodeStored(ctx, key, entry.payload)
+      if (decoded.ok) {
+        if (now < entry.freshUntil)
+          return { kind: 'hit', payload: entry.payload, value: decoded.value }
+        refreshInBackground(ctx, flights, key, storeKey, loader, times, decoded.value)
+        return { kind: 'stale', payload: entry.payload, value: decoded.value }
+      }
+    }
+  }
+  return load(ctx, flight, key, storeKey, loader, times, undefined)
+}
+
+/** Reads and decodes an entry. Store failures and corrupt entries are reported and read as a miss. */
+export async function readEntry(
+  ctx: CacheContext,
+  key: string,
+  storeKey: string,
+): Promise<Entry | undefined> {
+  let raw: string | undefined
+  try {
+    raw = await storeCall(ctx, 'read', key, () => ctx.store.get(storeKey))
+  } catch (error) {
+    report(ctx, 'read', key, error as CacheGuardError)
+    return undefined
+  }
+  if (raw === undefined || raw === null) return undefined
+  if (typeof raw !== 'string') {
+    reportCorrupt(ctx, key, `the store returned a ${typeof raw}, not a string`)
+    return undefined
+  }
+  const entry = decodeEntry(raw)
+  if (typeof entry === 'string') {
+    reportCorrupt(ctx, key, entry)
+    return undefined
+  }
+  return entry
+}
+
+/** Decodes a stored payload; a payload that does not parse is a corrupt entry (a miss). */
+export function decodeStored(
+  ctx: CacheContext,
+  key: string,
+  payload: string | undefined,
+): { ok: true; value: unknown } | { ok: false } {
+  if (payload === undefined) return { ok: true, value: undefined }
+  const decoded = decodePayload(ctx.serializer, payload)
+  if (!decoded.ok) reportCorrupt(ctx, key, 'the payload does not deserialize', decoded.error)
+  return decoded
+}
+
+function reportCorrupt(ctx: CacheContext, key: string, reason: string, cause?: unknown): void {
+  ctx.counters.corrupt++
+  report(ctx, 'read', key, new CorruptEntryError(key, reason, cause))
+}
+
+function refreshInBackground<T>(
+  ctx: CacheContext,
+  flights: Flights,
+  key: string,
+  storeKey: string,
+  loader: Loader<T>,
+  times: EntryTimes,
+  stale: unknown,
+): void {
+  if (flights.refreshes.has(storeKey)) return
+  const flight: Flight = { promise: undefined as unknown as Promise<Outcome>, superseded: false }
+  flights.refreshes.set(storeKey, flight)
+  flight.promise = load(ctx, flight, key, storeKey, loader, times, stale)
+  // Fail-safe: a refresh that fails leaves the stale entry in place; the error is an event only.
+  flight.promise
+    .catch(() => {
+      // Already reported by load(); the stale entry stays where it is.
+    })
+    .finally(() => {
+      if (flights.refreshes.get(storeKey) === flight) flights.refreshes.delete(storeKey)
+    })
+}
+
+/**
+ * Runs the guards and the loader, then writes the result: a value for `ttl` (+ `grace`), or a
+ * "not found" for `negativeTtl`. A loader error is reported and rethrown, never written.
+ */
+async function load<T>(
+  ctx: CacheContext,
+  flight: Flight,
+  key: string,
+  storeKey: string,
+  loader: Loader<T>,
+  times: EntryTimes,
+  stale: unknown,
+): Promise<Outcome> {
+  const failure = { guard: undefined as string | undefined }
+  try {
+    return await loadAndWrite(ctx, flight, key, storeKey, loader, times, stale, failure)
+  } catch (error) {
+    const operation = stale === undefined ? 'load' : 'refresh'
+    const reported =
+      error instanceof CacheGuardError
+        ? error
+        : failure.guard === undefined
+          ? new LoaderError(key, error)
+          : new GuardError(failure.guard, key, error)
+    report(ctx, operation, key, reported)
+    throw error
+  }
+}
+
+async function loadAndWrite<T>(
+  ctx: CacheContext,
+  flight: Flight,
+  key: string,
+  storeKey: string,
+  loader: Loader<T>,
+  times: EntryTimes,
+  stale: unknown,
+  failure: { guard: string | undefined },
+): Promise<Outcome> {
+  let blockedBy: string | undefined
+  let loaderFailed = false
+  const loaderCtx: LoaderContext = stale === undefined ? { key } : { key, stale }
+  const callLoader = async (): Promise<unknown> => {
+    ctx.counters.loads++
+    const started = performance.now()
+    let value: unknown
+    try {
+      value = await loader(loaderCtx)
+    } catch (error) {
+      loaderFailed = true
+      throw error
+    }
+    if (ctx.emitter.has('load')) {
+      const durationMs = performance.now() - started
+      ctx.emitter.emit('load', { key, found: value !== null && value !== undefined, durationMs })
+    }
+    return value
+  }
+  let next = callLoader
+  for (let i = ctx.guards.length - 1; i >= 0; i--) {
+    const guard = ctx.guards[i]!
+    if (!guard.load) continue
+    const inner = next
+    const guardCtx: GuardContext = {
+      key,
+      storeKey,
+      store: ctx.store,
+      block(reason) {
+        blockedBy ??= guard.name
+        ctx.counters.blocked++
+        ctx.emitter.emit('blocked', { key, guard: guard.name, reason })
+        return BLOCKED
+      },
+    }
+    next = async () => {
+      try {
+        return await guard.load!(guardCtx, inner)
+      } catch (error) {
+        // Blame the innermost guard the error passed through, unless the loader threw it.
+        if (!loaderFailed) failure.guard ??= guard.name
+        throw error
+      }
+    }
+  }
+  const result = await next()
+  if (result === BLOCKED || blockedBy !== undefined) {
+    return { kind: 'blocked', payload: undefined, value: undefined }
+  }
+  const found = result !== null && result !== undefined
+  let payload: string | undefined
+  if (found) {
+    try {
+      payload = ctx.serializer.serialize(result)
+    } catch (error) {
+      throw new SerializeError(key, error)
+    }
+    if (typeof payload !== 'string') {
+      throw new SerializeError(key, new TypeError('the serializer did not return a string'))
+    }
+  }
+  await writeEntry(ctx, flight, key, storeKey, payload, times)
+  const value = payload === undefined ? undefined : ctx.serializer.deserialize(payload)
+  return { kind: 'miss', payload, value }
+}
+
+/**
+ * Writes an entry with jittered times. Fresh + grace is the physical TTL, so nothing lives
+ * forever. Failures are reported, not thrown: the caller already has its value.
+ */
+export async function writeEntry(
+  ctx: CacheContext,
+  flight: Flight | undefined,
+  key: string,
+  storeKey: string,
+  payload: string | undefined,
+  times: EntryTimes,
+): Promise<void> {
+  const text = buildEntry(ctx, payload, times)
+  if (text === undefined || flight?.superseded) return
+  try {
+    await storeCall(ctx, 'write', key, () => ctx.store.set(storeKey, text.value, text.ttlMs))
+  } catch (error) {
+    report(ctx, 'write', key, error as CacheGuardError)
+    return
+  }
+  await notifyWritten(ctx, key, storeKey, payload !== undefined)
+}
+
+/** Encodes an entry and its physical TTL; `undefined` when negative caching is off. */
+export function buildEntry(
+  ctx: CacheContext,
+  payload: string | undefined,
+  times: EntryTimes,
+): { value: string; ttlMs: number } | undefined {
+  const factor = jitterFactor(ctx)
+  const now = Date.now()
+  if (payload === undefined) {
+    if (times.negativeTtl === 0) return undefined
+    const ttlMs = Math.max(1, Math.round(times.negativeTtl * factor))
+    const until = now + ttlMs
+    return { value: encodeEntry({ freshUntil: until, staleUntil: until, payload }), ttlMs }
+  }
+  const fresh = Math.max(1, Math.round(times.ttl * factor))
+  const grace = Math.round(times.grace * factor)
+  const freshUntil = now + fresh
+  return {
+    value: encodeEntry({ freshUntil, staleUntil: freshUntil + grace, payload }),
+    ttlMs: fresh + grace,
+  }
+}
+
+/** Tells each guard about a write; a guard that fails is reported, never thrown. */
+export async function notifyWritten(
+  ctx: CacheContext,
+  key: string,
+  storeKey: string,
+  found: boolean,
+): Promise<void> {
+  for (const guard of ctx.guards) {
+    if (!guard.written) continue
+    try {
+      await guard.written({ key, storeKey, found })
+    } catch (error) {
+      report(ctx, 'guard', key, new GuardError(guard.name, key, error))
+    }
+  }
+}

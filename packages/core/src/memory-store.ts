@@ -1,0 +1,76 @@
+import { LRUCache } from 'lru-cache'
+import { type BoundedMap, fifoMap, lfuMap } from './internal/bounded-map.js'
+import { describeValue, numberOption } from './internal/validate.js'
+import type { CacheStore } from './store.js'
+
+/** Options of `memoryStore`. */
+export interface MemoryStoreOptions {
+  /** The most entries kept; beyond it, `policy` picks which to evict. @default 10000 */
+  maxEntries?: number
+  /** Eviction policy: least recently used, least frequently used, or first in first out. @default 'lru' */
+  policy?: 'lru' | 'lfu' | 'fifo'
+}
+
+const DEFAULTS = { maxEntries: 10_000, policy: 'lru' } as const satisfies MemoryStoreOptions
+
+/**
+ * An in-process store, bounded by entry count, with per-entry TTL. The default store of
+ * `createCache`. Entries are held as encoded strings, so a caller can never mutate what another
+ * caller reads.
+ *
+ * @example
+ * const cache = createCache({ store: memoryStore({ maxEntries: 50_000, policy: 'lfu' }) })
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): CacheStore {
+  const { maxEntries, policy } = { ...DEFAULTS, ...options }
+  numberOption('maxEntries', maxEntries, 1, Number.POSITIVE_INFINITY, true)
+  const map = createMap(policy, maxEntries)
+  return {
+    name: 'memory',
+    get: async (key) => map.get(key),
+    getMany: async (keys) => keys.map((key) => map.get(key)),
+    async set(key, value, ttlMs) {
+      map.set(key, value, ttlMs)
+    },
+    async setMany(entries) {
+      for (const entry of entries) map.set(entry.key, entry.value, entry.ttlMs)
+    },
+    delete: async (key) => map.delete(key),
+    ttl: async (key) => map.ttl(key),
+  }
+}
+
+function createMap(policy: unknown, maxEntries: number): BoundedMap {
+  switch (policy) {
+    case 'lru':
+      return lruMap(maxEntries)
+    case 'lfu':
+      return lfuMap(maxEntries)
+    case 'fifo':
+      return fifoMap(maxEntries)
+    default:
+      throw new TypeError(
+        `Expected \`policy\` to be 'lru', 'lfu' or 'fifo', got ${describeValue(policy)}`,
+      )
+  }
+}
+
+// lru-cache is the well-kept LRU of the ecosystem (O(1), per-entry TTL); the LFU and FIFO
+// policies, which it does not have, are ours in internal/bounded-map.ts.
+function lruMap(maxEntries: number): BoundedMap {
+  const lru = new LRUCache<string, string>({ max: maxEntries, ttlAutopurge: false })
+  return {
+    get: (key) => lru.get(key),
+    set: (key, value, ttlMs) => {
+      lru.set(key, value, { ttl: ttlMs })
+    },
+    delete: (key) => lru.delete(key),
+    ttl(key) {
+      if (!lru.has(key)) return undefined
+      return lru.getRemainingTTL(key)
+    },
+    get size() {
+      return lru.size
+    },
+  }
+}

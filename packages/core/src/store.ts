@@ -1,0 +1,30 @@
+/**
+ * The contract every store implements. A store holds opaque strings (cacheguard's encoded
+ * entries) under string keys, each with a physical time to live in milliseconds.
+ *
+ * Stores never throw for a missing key, never return a value past its TTL, and never open or
+ * close a connection the user owns. `@cacheguard/core/testing` checks all of this.
+ */
+export interface CacheStore {
+  /** A short name for events and errors, such as `'memory'` or `'redis'`. */
+  readonly name: string
+  /** Reads one key; `undefined` when it is absent or expired. */
+  get(key: string): Promise<string | undefined>
+  /** Writes one key with a time to live in milliseconds (a positive integer). */
+  set(key: string, value: string, ttlMs: number): Promise<void>
+  /** Removes one key; resolves `true` when something was removed. */
+  delete(key: string): Promise<boolean>
+  /** Reads many keys in one round trip; answers in the order asked. Optional. */
+  getMany?(keys: readonly string[]): Promise<Array<string | undefined>>
+  /** Writes many keys in one round trip. Optional. */
+  setMany?(entries: readonly StoreEntry[]): Promise<void>
+  /** The remaining time to live of a key in milliseconds, `undefined` when absent. Optional. */
+  ttl?(key: string): Promise<number | undefined>
+}
+
+/** One write for `CacheStore.setMany`. */
+export interface StoreEntry {
+  key: string
+  value: string
+  ttlMs: number
+}

@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import type { CacheStore } from '../store.js'
+
+/** What the conformance suite needs to test a store. */
+export interface ConformanceOptions {
+  /** Names the store in test titles. */
+  name: string
+  /** Returns the store under test; called once per test (return the same store if creating one is costly). */
+  store: () => CacheStore | Promise<CacheStore>
+  /** Keys written with `ttl: 60s, jitter: 0.1` to check the spread of real TTLs. @default 200 */
+  jitterKeys?: number
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A key no other test, run or process uses. */
+export function freshKey(label: string): string {
+  return `conformance:${label}:${randomUUID()}`
+}
+
+/** Registers the tests of the raw `CacheStore` contract: get, set, delete, TTLs, batches. */
+export function describeStoreContract(options: ConformanceOptions): void {
+  describe(`${options.name} | store contract`, () => {
+    it('answers undefined for a key that was never written', async () => {
+      const store = await options.store()
+      expect(await store.get(freshKey('missing'))).toBeUndefined()
+    })
+
+    it('round-trips any string, byte for byte', async () => {
+      const store = await options.store()
+      const samples = [
+        'plain',
+        '',
+        'cg1|1|2|v{"a":1}',
+        'ünïcødé ✓ 🚀',
+        'line\nbreak\r\n\t\0nul',
+        'x'.repeat(256 * 1024),
+      ]
+      for (const [i, value] of samples.entries()) {
+        const key = freshKey(`roundtrip-${i}`)
+        await store.set(key, value, 10_000)
+        expect(await store.get(key)).toBe(value)
+      }
+    })
+
+    it('accepts keys with spaces, braces, colons and unicode', async () => {
+      const store = await options.store()
+      for (const suffix of ['with space', '{tag}:1', 'a:b:c', 'ключ', '🔑']) {
+        const key = freshKey(suffix)
+        await store.set(key, suffix, 10_000)
+        expect(await store.get(key)).toBe(suffix)
+      }
+    })
+
+    it('overwrites a value and its TTL', async () => {
+      const store = await options.store()
+      const key = freshKey('overwrite')
+      await store.set(key, 'one', 50)
+      await store.set(key, 'two', 10_000)
+      await sleep(120)
+      expect(await store.get(key)).toBe('two')
+    })
+
+    it('forgets a value once its TTL has passed', async () => {
+      const store = await options.store()
+      const key = freshKey('expiry')
+      await store.set(key, 'short', 60)
+      expect(await store.get(key)).toBe('short')
+      await sleep(160)
+      expect(await store.get(key)).toBeUndefined()
+    })
+
+    it('deletes, answering whether something was removed', async () => {
+      const store = await options.store()
+      const key = freshKey('delete')
+      await store.set(key, 'value', 10_000)
+      expect(await store.delete(key)).toBe(true)
+      expect(await store.get(key)).toBeUndefined()
+      expect(await store.delete(key)).toBe(false)
+    })
+
+    it('reports the remaining TTL when it supports ttl()', async () => {
+      const store = await options.store()
+      if (!store.ttl) return
+      const key = freshKey('ttl')
+      await store.set(key, 'value', 30_000)
+      const ttl = await store.ttl(key)
+      expect(ttl).toBeGreaterThan(25_000)
+      expect(ttl).toBeLessThanOrEqual(30_000)
+      expect(await store.ttl(freshKey('ttl-missing'))).toBeUndefined()
+    })
+
+    it('reads many keys in the order asked when it supports getMany()', async () => {
+      const store = await options.store()
+      if (!store.getMany) return
+      const keys = Array.from({ length: 50 }, (_, i) => freshKey(`many-${i}`))
+      for (const [i, key] of keys.entries()) if (i % 3 !== 0) await store.set(key, `v${i}`, 10_000)
+      const answers = await store.getMany(keys)
+      expect(answers).toEqual(keys.map((_, i) => (i % 3 === 0 ? undefined : `v${i}`)))
+      expect(await store.getMany([])).toEqual([])
+    })
+
+    it('writes many keys with their own TTLs when it supports setMany()', async () => {
+      const store = await options.store()
+      if (!store.setMany) return
+      const entries = Array.from({ length: 50 }, (_, i) => ({
+        key: freshKey(`setmany-${i}`),
+        value: `v${i}`,
+        ttlMs: i === 0 ? 60 : 10_000,
+      }))
+      await store.setMany(entries)
+      expect(await store.get(entries[1]!.key)).toBe('v1')
+      expect(await store.get(entries[49]!.key)).toBe('v49')
+      await sleep(160)
+      expect(await store.get(entries[0]!.key)).toBeUndefined()
+      expect(await store.get(entries[2]!.key)).toBe('v2')
+    })
+  })
+}

@@ -1,0 +1,107 @@
+import type { CacheStore, StoreEntry } from '@cacheguard/core'
+import calculateSlot from 'cluster-key-slot'
+import type { Cluster, Redis } from 'ioredis'
+
+/** Options of `redisStore`. */
+export interface RedisStoreOptions {
+  /** Prepended to every key, such as `'app:'`; the rest of your key layout stays yours. @default '' */
+  prefix?: string
+}
+
+/**
+ * A store over the user's existing ioredis `Redis` or `Cluster`. It never opens, configures or
+ * closes the connection: the client stays yours. TTLs are written in milliseconds (`PX`).
+ *
+ * @example
+ * const redis = new Redis(process.env.REDIS_URL)
+ * const cache = createCache({ store: redisStore(redis, { prefix: 'app:' }) })
+ */
+export function redisStore(client: Redis | Cluster, options: RedisStoreOptions = {}): CacheStore {
+  if (typeof client !== 'object' || client === null || typeof client.get !== 'function') {
+    throw new TypeError('Expected `client` to be an ioredis Redis or Cluster instance')
+  }
+  const prefix = options.prefix ?? ''
+  if (typeof prefix !== 'string') {
+    throw new TypeError(
+      `Expected \`prefix\` to be a string, got \`${String(prefix)}\` (${typeof prefix})`,
+    )
+  }
+  const isCluster = (client as { isCluster?: boolean }).isCluster === true
+  const k = prefix === '' ? (key: string) => key : (key: string) => prefix + key
+
+  return {
+    name: isCluster ? 'redis-cluster' : 'redis',
+
+    async get(key) {
+      return (await client.get(k(key))) ?? undefined
+    },
+
+    async getMany(keys) {
+      if (keys.length === 0) return []
+      if (!isCluster) return toAnswers(await client.mget(keys.map(k)))
+      // MGET across hash slots fails with CROSSSLOT on a Cluster: one MGET per slot, in parallel.
+      const answers = new Array<string | undefined>(keys.length)
+      await Promise.all(
+        groupBySlot(keys.map(k)).map(async ({ keys: slotKeys, indexes }) => {
+          const values = await client.mget(slotKeys)
+          indexes.forEach((index, i) => {
+            answers[index] = values[i] ?? undefined
+          })
+        }),
+      )
+      return answers
+    },
+
+    async set(key, value, ttlMs) {
+      await client.set(k(key), value, 'PX', ttlMs)
+    },
+
+    async setMany(entries) {
+      if (entries.length === 0) return
+      // A Cluster pipeline must stay on one node, so writes are pipelined per hash slot.
+      const groups = isCluster ? groupBySlot(entries.map((e) => k(e.key))) : undefined
+      const batches = groups
+        ? groups.map((g) => g.indexes.map((i) => entries[i]!))
+        : [entries as StoreEntry[]]
+      await Promise.all(
+        batches.map(async (batch) => {
+          const pipeline = client.pipeline()
+          for (const entry of batch) pipeline.set(k(entry.key), entry.value, 'PX', entry.ttlMs)
+          const results = (await pipeline.exec()) ?? []
+          const failed = results.find(([error]) => error)
+          if (failed) throw failed[0]
+        }),
+      )
+    },
+
+    async delete(key) {
+      return (await client.del(k(key))) > 0
+    },
+
+    async ttl(key) {
+      const ms = await client.pttl(k(key))
+      // -2: no such key; -1: a key without expiry (not written by cacheguard).
+      if (ms === -2) return undefined
+      return ms === -1 ? Number.POSITIVE_INFINITY : ms
+    },
+  }
+}
+
+function toAnswers(values: Array<string | null>): Array<string | undefined> {
+  return values.map((value) => value ?? undefined)
+}
+
+function groupBySlot(keys: string[]): Array<{ keys: string[]; indexes: number[] }> {
+  const bySlot = new Map<number, { keys: string[]; indexes: number[] }>()
+  keys.forEach((key, index) => {
+    const slot = calculateSlot(key)
+    let group = bySlot.get(slot)
+    if (!group) {
+      group = { keys: [], indexes: [] }
+      bySlot.set(slot, group)
+    }
+    group.keys.push(key)
+    group.indexes.push(index)
+  })
+  return [...bySlot.values()]
+}

@@ -1,0 +1,28 @@
+// Imports the BUILT packages (dist/) under plain Node's ESM loader, without the source condition,
+// and exercises them once: a package can import fine under vitest and fail here.
+import assert from 'node:assert/strict'
+import { CacheGuardError, createCache, memoryStore } from '@cacheguard/core'
+import { redisStore } from '@cacheguard/redis'
+import { Redis } from 'ioredis'
+
+const memory = createCache({ store: memoryStore({ policy: 'lfu' }) })
+let loads = 0
+const load = async () => {
+  loads++
+  return { id: 1 }
+}
+const values = await Promise.all(Array.from({ length: 100 }, () => memory.getOrSet('user:1', load)))
+assert.equal(loads, 1)
+assert.deepEqual(values[99], { id: 1 })
+await assert.rejects(memory.getOrSet('', load), (error) => error instanceof CacheGuardError)
+
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 })
+try {
+  const cache = createCache({ store: redisStore(redis, { prefix: `smoke:${process.pid}:` }) })
+  assert.deepEqual(await cache.getOrSet('user:1', load), { id: 1 })
+  assert.deepEqual(await cache.get('user:1'), { id: 1 })
+  assert.equal(await cache.delete('user:1'), true)
+} finally {
+  await redis.quit()
+}
+console.log('smoke: the built packages work under plain node')
