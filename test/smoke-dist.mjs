@@ -16,7 +16,9 @@ assert.equal(loads, 1)
 assert.deepEqual(values[99], { id: 1 })
 await assert.rejects(memory.getOrSet('', load), (error) => error instanceof CacheGuardError)
 
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 })
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+  maxRetriesPerRequest: 1,
+})
 try {
   const cache = createCache({ store: redisStore(redis, { prefix: `smoke:${process.pid}:` }) })
   assert.deepEqual(await cache.getOrSet('user:1', load), { id: 1 })

@@ -8,14 +8,14 @@
 export interface CacheStore {
   /** A short name for events and errors, such as `'memory'` or `'redis'`. */
   readonly name: string
-  /** Reads one key; `undefined` when it is absent or expired. */
-  get(key: string): Promise<string | undefined>
+  /** Reads one key; `undefined` (or `null`, as Redis clients answer) when it is absent or expired. */
+  get(key: string): Promise<string | null | undefined>
   /** Writes one key with a time to live in milliseconds (a positive integer). */
   set(key: string, value: string, ttlMs: number): Promise<void>
   /** Removes one key; resolves `true` when something was removed. */
   delete(key: string): Promise<boolean>
-  /** Reads many keys in one round trip; answers in the order asked. Optional. */
-  getMany?(keys: readonly string[]): Promise<Array<string | undefined>>
+  /** Reads many keys in one round trip; answers in the order asked (`undefined` or `null` when absent). Optional. */
+  getMany?(keys: readonly string[]): Promise<Array<string | null | undefined>>
   /** Writes many keys in one round trip. Optional. */
   setMany?(entries: readonly StoreEntry[]): Promise<void>
   /** The remaining time to live of a key in milliseconds, `undefined` when absent. Optional. */

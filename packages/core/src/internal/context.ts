@@ -5,7 +5,6 @@ import type { EntryOptions } from '../options.js'
 import type { Serializer } from '../serializer.js'
 import type { CacheStore } from '../store.js'
 import type { Emitter } from './emitter.js'
-import { withTimeout } from './timeout.js'
 import { durationOption } from './validate.js'
 
 /** Resolved per-entry times, in milliseconds. */
@@ -81,9 +80,10 @@ export function report(
 
 /**
  * Runs one store call under the operation timeout, turning any failure (a throw, a rejection,
- * a timeout) into a typed `CG_STORE` or `CG_STORE_TIMEOUT` error.
+ * a timeout) into a typed `CG_STORE` or `CG_STORE_TIMEOUT` error. Written as one promise and one
+ * timer, with no async layers: it sits on every cache hit.
  */
-export async function storeCall<T>(
+export function storeCall<T>(
   ctx: CacheContext,
   operation: string,
   key: string,
@@ -93,25 +93,24 @@ export async function storeCall<T>(
   try {
     pending = call()
   } catch (error) {
-    throw new StoreError(operation, key, error)
+    return Promise.reject(new StoreError(operation, key, error))
   }
-  try {
-    return await withTimeoutTyped(ctx, operation, key, pending)
-  } catch (error) {
-    if (error instanceof StoreTimeoutError) throw error
-    throw new StoreError(operation, key, error)
-  }
-}
-
-function withTimeoutTyped<T>(
-  ctx: CacheContext,
-  operation: string,
-  key: string,
-  pending: Promise<T>,
-): Promise<T> {
-  return withTimeout(
-    pending,
-    ctx.timeoutMs,
-    () => new StoreTimeoutError(operation, key, ctx.timeoutMs),
-  )
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new StoreTimeoutError(operation, key, ctx.timeoutMs)),
+      ctx.timeoutMs,
+    )
+    // A pending store call must never keep the process alive on its own.
+    timer.unref()
+    Promise.resolve(pending).then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(new StoreError(operation, key, error))
+      },
+    )
+  })
 }

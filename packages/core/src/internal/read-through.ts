@@ -120,18 +120,21 @@ async function readThrough<T>(
 }
 
 /** Reads and decodes an entry. Store failures and corrupt entries are reported and read as a miss. */
-export async function readEntry(
+export function readEntry(
   ctx: CacheContext,
   key: string,
   storeKey: string,
 ): Promise<Entry | undefined> {
-  let raw: string | undefined
-  try {
-    raw = await storeCall(ctx, 'read', key, () => ctx.store.get(storeKey))
-  } catch (error) {
-    report(ctx, 'read', key, error as CacheGuardError)
-    return undefined
-  }
+  return storeCall(ctx, 'read', key, () => ctx.store.get(storeKey)).then(
+    (raw) => toEntry(ctx, key, raw),
+    (error: unknown) => {
+      report(ctx, 'read', key, error as CacheGuardError)
+      return undefined
+    },
+  )
+}
+
+function toEntry(ctx: CacheContext, key: string, raw: unknown): Entry | undefined {
   if (raw === undefined || raw === null) return undefined
   if (typeof raw !== 'string') {
     reportCorrupt(ctx, key, `the store returned a ${typeof raw}, not a string`)

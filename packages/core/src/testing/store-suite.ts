@@ -19,12 +19,15 @@ export function freshKey(label: string): string {
   return `conformance:${label}:${randomUUID()}`
 }
 
-/** Registers the tests of the raw `CacheStore` contract: get, set, delete, TTLs, batches. */
+/**
+ * Registers the tests of the raw `CacheStore` contract: get, set, delete, TTLs, batches.
+ * An absent key may read as `undefined` or `null`.
+ */
 export function describeStoreContract(options: ConformanceOptions): void {
   describe(`${options.name} | store contract`, () => {
     it('answers undefined for a key that was never written', async () => {
       const store = await options.store()
-      expect(await store.get(freshKey('missing'))).toBeUndefined()
+      expect((await store.get(freshKey('missing'))) ?? undefined).toBeUndefined()
     })
 
     it('round-trips any string, byte for byte', async () => {
@@ -68,7 +71,7 @@ export function describeStoreContract(options: ConformanceOptions): void {
       await store.set(key, 'short', 60)
       expect(await store.get(key)).toBe('short')
       await sleep(160)
-      expect(await store.get(key)).toBeUndefined()
+      expect((await store.get(key)) ?? undefined).toBeUndefined()
     })
 
     it('deletes, answering whether something was removed', async () => {
@@ -76,7 +79,7 @@ export function describeStoreContract(options: ConformanceOptions): void {
       const key = freshKey('delete')
       await store.set(key, 'value', 10_000)
       expect(await store.delete(key)).toBe(true)
-      expect(await store.get(key)).toBeUndefined()
+      expect((await store.get(key)) ?? undefined).toBeUndefined()
       expect(await store.delete(key)).toBe(false)
     })
 
@@ -96,7 +99,7 @@ export function describeStoreContract(options: ConformanceOptions): void {
       if (!store.getMany) return
       const keys = Array.from({ length: 50 }, (_, i) => freshKey(`many-${i}`))
       for (const [i, key] of keys.entries()) if (i % 3 !== 0) await store.set(key, `v${i}`, 10_000)
-      const answers = await store.getMany(keys)
+      const answers = (await store.getMany(keys)).map((answer) => answer ?? undefined)
       expect(answers).toEqual(keys.map((_, i) => (i % 3 === 0 ? undefined : `v${i}`)))
       expect(await store.getMany([])).toEqual([])
     })
@@ -113,7 +116,7 @@ export function describeStoreContract(options: ConformanceOptions): void {
       expect(await store.get(entries[1]!.key)).toBe('v1')
       expect(await store.get(entries[49]!.key)).toBe('v49')
       await sleep(160)
-      expect(await store.get(entries[0]!.key)).toBeUndefined()
+      expect((await store.get(entries[0]!.key)) ?? undefined).toBeUndefined()
       expect(await store.get(entries[2]!.key)).toBe('v2')
     })
   })
