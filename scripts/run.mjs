@@ -45,5 +45,4 @@ if (process.env.CACHEGUARD_SKIP_INSTALL !== '1') {
   const code = run(pnpm, [...prefix, 'install', '--frozen-lockfile', '--reporter=silent'])
   if (code !== 0) process.exit(code)
 }
-const extra = rest.length > 0 && task !== 'test' ? ['--', ...rest] : rest
-process.exit(run(pnpm, [...prefix, ...tasks[task], ...extra]))
+process.exit(run(pnpm, [...prefix, ...tasks[task], ...rest]))

@@ -1,0 +1,91 @@
+// The storm, first act: a hot key expires under 1,000 concurrent requests, without and with
+// cacheguard. Run with `npm run demo` (options: --requests N --latency MS --store memory|redis).
+import { randomUUID } from 'node:crypto'
+import { parseArgs } from 'node:util'
+import { type CacheStore, memoryStore } from '@cacheguard/core'
+import { redisStore } from '@cacheguard/redis'
+import type { Redis } from 'ioredis'
+import { connectIfAnswering } from './redis-probe.js'
+import { type RunResult, runBreakdown } from './scenario.js'
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '1000' },
+    latency: { type: 'string', default: '50' },
+    store: { type: 'string' },
+  },
+})
+const requests = positiveInt('requests', values.requests)
+const latencyMs = positiveInt('latency', values.latency)
+if (values.store !== undefined && values.store !== 'memory' && values.store !== 'redis') {
+  fail(`--store must be memory or redis, got ${values.store}`)
+}
+
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+let redis: Redis | undefined
+if (values.store !== 'memory') {
+  redis = await connectIfAnswering(url)
+  if (!redis && (values.store === 'redis' || process.env.REDIS_URL)) {
+    if (values.store === 'redis') fail(`Redis at ${url} does not answer`)
+    console.log(`REDIS_URL=${url} does not answer: falling back to the memory store.`)
+  }
+}
+const prefix = `storm:${randomUUID().slice(0, 8)}:`
+const client = redis
+const store: () => CacheStore = client
+  ? () => redisStore(client, { prefix: `${prefix}${randomUUID().slice(0, 4)}:` })
+  : () => memoryStore()
+console.log(
+  client ? `Store: Redis at ${url}` : 'Store: memory (no Redis answered; set REDIS_URL to use one)',
+)
+console.log(
+  `Breakdown: a hot key has just expired; ${requests} concurrent requests, database latency ${latencyMs} ms\n`,
+)
+
+try {
+  const results = await runBreakdown({ store, requests, latencyMs })
+  printTable(results)
+  const [without, guarded] = results
+  console.log(
+    `\ncacheguard turned ${without.dbQueries} database queries into ${guarded.dbQueries}: ` +
+      `single-flight let every concurrent request share one load.`,
+  )
+} finally {
+  if (client) {
+    const keys = await client.keys(`${prefix}*`)
+    if (keys.length > 0) await client.del(keys)
+    await client.quit()
+  }
+}
+
+function printTable(rows: RunResult[]): void {
+  const header = ['scenario', 'run', 'db queries', 'peak concurrent', 'p50 ms', 'p99 ms', 'errors']
+  const body = rows.map((r) => [
+    'breakdown',
+    r.label,
+    r.dbQueries,
+    r.peakConcurrent,
+    r.p50Ms.toFixed(1),
+    r.p99Ms.toFixed(1),
+    r.errors,
+  ])
+  const table = [header, ...body].map((row) => row.map(String))
+  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
+  const line = (row: string[]) =>
+    row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')
+  console.log(line(table[0]!))
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+  for (const row of table.slice(1)) console.log(line(row))
+}
+
+function positiveInt(name: string, raw: string): number {
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 1)
+    fail(`--${name} must be a positive integer, got ${raw}`)
+  return value
+}
+
+function fail(message: string): never {
+  console.error(message)
+  process.exit(2)
+}

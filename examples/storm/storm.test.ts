@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { memoryStore } from '@cacheguard/core'
+import { redisStore } from '@cacheguard/redis'
+import { describe, expect, it } from 'vitest'
+import { connectRedis, redisUrl, uniquePrefix } from '../../test/helpers/redis.js'
+import { runBreakdown } from './scenario.js'
+
+const run = promisify(execFile)
+const redis = connectRedis()
+
+describe('storm demo | breakdown', () => {
+  it.each([
+    ['memory', () => memoryStore()],
+    ['redis', () => redisStore(redis, { prefix: uniquePrefix('storm') })],
+  ] as const)('reports the queries the database really received (%s)', async (_, store) => {
+    const [without, guarded] = await runBreakdown({ store, requests: 200, latencyMs: 5 })
+    // The unprotected run let (nearly) every request through; cacheguard let one.
+    expect(without.dbQueries).toBeGreaterThan(150)
+    expect(guarded.dbQueries).toBe(1)
+    expect(guarded.peakConcurrent).toBe(1)
+    for (const result of [without, guarded]) {
+      expect(result.requests).toBe(200)
+      expect(result.errors).toBe(0)
+      expect(result.p99Ms).toBeGreaterThanOrEqual(result.p50Ms)
+    }
+  })
+
+  it('prints the table from a real run of the CLI', async () => {
+    const main = fileURLToPath(new URL('./main.ts', import.meta.url))
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=cacheguard-source',
+        main,
+        '--requests',
+        '100',
+        '--latency',
+        '5',
+      ],
+      {
+        env: { ...process.env, REDIS_URL: redisUrl() },
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+      },
+    )
+    expect(stdout).toContain('Store: Redis')
+    const withRow = stdout
+      .split('\n')
+      .find((line) => line.includes('with cacheguard') && line.startsWith('breakdown'))
+    expect(withRow?.split(/\s{2,}/)[2]).toBe('1')
+    expect(stdout).toMatch(/turned \d+ database queries into 1/)
+  })
+
+  it('runs the README example against the real Redis', async () => {
+    const file = fileURLToPath(new URL('../wrap-ioredis.ts', import.meta.url))
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=cacheguard-source', file],
+      {
+        env: { ...process.env, REDIS_URL: redisUrl() },
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+      },
+    )
+    expect(stdout).toContain(
+      "{ id: 42, name: 'user 42' } loaded once for 100 concurrent calls: true",
+    )
+    expect(stdout).toContain('from Redis: true')
+  })
+})
