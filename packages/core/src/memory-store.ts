@@ -27,6 +27,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): CacheStore {
   const map = createMap(policy, maxEntries)
   return {
     name: 'memory',
+    local: true,
     get: async (key) => map.get(key),
     getMany: async (keys) => keys.map((key) => map.get(key)),
     async set(key, value, ttlMs) {

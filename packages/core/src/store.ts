@@ -8,6 +8,11 @@
 export interface CacheStore {
   /** A short name for events and errors, such as `'memory'` or `'redis'`. */
   readonly name: string
+  /**
+   * `true` for an in-process store that answers without I/O and cannot hang: cacheguard then
+   * skips the operation timeout on its calls. Leave it unset for anything behind a network.
+   */
+  readonly local?: boolean
   /** Reads one key; `undefined` (or `null`, as Redis clients answer) when it is absent or expired. */
   get(key: string): Promise<string | null | undefined>
   /** Writes one key with a time to live in milliseconds (a positive integer). */

@@ -95,6 +95,12 @@ export function storeCall<T>(
   } catch (error) {
     return Promise.reject(new StoreError(operation, key, error))
   }
+  // An in-process store cannot hang on a network: no timer for it.
+  if (ctx.store.local === true) {
+    return Promise.resolve(pending).catch((error: unknown) => {
+      throw new StoreError(operation, key, error)
+    })
+  }
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new StoreTimeoutError(operation, key, ctx.timeoutMs)),
