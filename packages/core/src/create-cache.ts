@@ -3,12 +3,11 @@ import type { CacheEventName, CacheStats, Listener } from './events.js'
 import type { Guard } from './guard.js'
 import { type CacheContext, entryTimes, report, storeCall, toStoreKey } from './internal/context.js'
 import { Emitter } from './internal/emitter.js'
+import { buildEntry, notifyWritten } from './internal/load.js'
 import {
-  buildEntry,
   decodeStored,
   type Flights,
   getOrSet,
-  notifyWritten,
   readEntry,
   supersede,
 } from './internal/read-through.js'

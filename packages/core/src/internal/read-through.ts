@@ -1,21 +1,8 @@
-import {
-  CacheGuardError,
-  CorruptEntryError,
-  GuardError,
-  LoaderError,
-  SerializeError,
-} from '../errors.js'
-import type { GuardContext } from '../guard.js'
-import type { Loader, LoaderContext } from '../options.js'
-import {
-  type CacheContext,
-  type EntryTimes,
-  jitterFactor,
-  report,
-  storeCall,
-  toStoreKey,
-} from './context.js'
-import { decodeEntry, decodePayload, type Entry, encodeEntry } from './envelope.js'
+import { type CacheGuardError, CorruptEntryError } from '../errors.js'
+import type { Loader } from '../options.js'
+import { type CacheContext, type EntryTimes, report, storeCall, toStoreKey } from './context.js'
+import { decodeEntry, decodePayload, type Entry } from './envelope.js'
+import { load } from './load.js'
 
 /** How one flight ended. `payload` stays serialized so each joined caller decodes its own copy. */
 export interface Outcome {
@@ -32,8 +19,6 @@ export interface Flight {
   /** Set by `set` and `delete` while the flight runs: its result must not overwrite theirs. */
   superseded: boolean
 }
-
-const BLOCKED: unique symbol = Symbol('cacheguard.blocked')
 
 /** The per-cache maps of what is in flight. */
 export interface Flights {
@@ -116,7 +101,7 @@ async function readThrough<T>(
       }
     }
   }
-  return load(ctx, flight, key, storeKey, loader, times, undefined)
+  return load(ctx, { flight, key, storeKey, loader, times, stale: undefined })
 }
 
 /** Reads and decodes an entry. Store failures and corrupt entries are reported and read as a miss. */
@@ -177,7 +162,7 @@ function refreshInBackground<T>(
   if (flights.refreshes.has(storeKey)) return
   const flight: Flight = { promise: undefined as unknown as Promise<Outcome>, superseded: false }
   flights.refreshes.set(storeKey, flight)
-  flight.promise = load(ctx, flight, key, storeKey, loader, times, stale)
+  flight.promise = load(ctx, { flight, key, storeKey, loader, times, stale })
   // Fail-safe: a refresh that fails leaves the stale entry in place; the error is an event only.
   flight.promise
     .catch(() => {
@@ -186,172 +171,4 @@ function refreshInBackground<T>(
     .finally(() => {
       if (flights.refreshes.get(storeKey) === flight) flights.refreshes.delete(storeKey)
     })
-}
-
-/**
- * Runs the guards and the loader, then writes the result: a value for `ttl` (+ `grace`), or a
- * "not found" for `negativeTtl`. A loader error is reported and rethrown, never written.
- */
-async function load<T>(
-  ctx: CacheContext,
-  flight: Flight,
-  key: string,
-  storeKey: string,
-  loader: Loader<T>,
-  times: EntryTimes,
-  stale: unknown,
-): Promise<Outcome> {
-  const failure = { guard: undefined as string | undefined }
-  try {
-    return await loadAndWrite(ctx, flight, key, storeKey, loader, times, stale, failure)
-  } catch (error) {
-    const operation = stale === undefined ? 'load' : 'refresh'
-    const reported =
-      error instanceof CacheGuardError
-        ? error
-        : failure.guard === undefined
-          ? new LoaderError(key, error)
-          : new GuardError(failure.guard, key, error)
-    report(ctx, operation, key, reported)
-    throw error
-  }
-}
-
-async function loadAndWrite<T>(
-  ctx: CacheContext,
-  flight: Flight,
-  key: string,
-  storeKey: string,
-  loader: Loader<T>,
-  times: EntryTimes,
-  stale: unknown,
-  failure: { guard: string | undefined },
-): Promise<Outcome> {
-  let blockedBy: string | undefined
-  let loaderFailed = false
-  const loaderCtx: LoaderContext = stale === undefined ? { key } : { key, stale }
-  const callLoader = async (): Promise<unknown> => {
-    ctx.counters.loads++
-    const started = performance.now()
-    let value: unknown
-    try {
-      value = await loader(loaderCtx)
-    } catch (error) {
-      loaderFailed = true
-      throw error
-    }
-    if (ctx.emitter.has('load')) {
-      const durationMs = performance.now() - started
-      ctx.emitter.emit('load', { key, found: value !== null && value !== undefined, durationMs })
-    }
-    return value
-  }
-  let next = callLoader
-  for (let i = ctx.guards.length - 1; i >= 0; i--) {
-    const guard = ctx.guards[i]!
-    if (!guard.load) continue
-    const inner = next
-    const guardCtx: GuardContext = {
-      key,
-      storeKey,
-      store: ctx.store,
-      block(reason) {
-        blockedBy ??= guard.name
-        ctx.counters.blocked++
-        ctx.emitter.emit('blocked', { key, guard: guard.name, reason })
-        return BLOCKED
-      },
-    }
-    next = async () => {
-      try {
-        return await guard.load!(guardCtx, inner)
-      } catch (error) {
-        // Blame the innermost guard the error passed through, unless the loader threw it.
-        if (!loaderFailed) failure.guard ??= guard.name
-        throw error
-      }
-    }
-  }
-  const result = await next()
-  if (result === BLOCKED || blockedBy !== undefined) {
-    return { kind: 'blocked', payload: undefined, value: undefined }
-  }
-  const found = result !== null && result !== undefined
-  let payload: string | undefined
-  if (found) {
-    try {
-      payload = ctx.serializer.serialize(result)
-    } catch (error) {
-      throw new SerializeError(key, error)
-    }
-    if (typeof payload !== 'string') {
-      throw new SerializeError(key, new TypeError('the serializer did not return a string'))
-    }
-  }
-  await writeEntry(ctx, flight, key, storeKey, payload, times)
-  const value = payload === undefined ? undefined : ctx.serializer.deserialize(payload)
-  return { kind: 'miss', payload, value }
-}
-
-/**
- * Writes an entry with jittered times. Fresh + grace is the physical TTL, so nothing lives
- * forever. Failures are reported, not thrown: the caller already has its value.
- */
-export async function writeEntry(
-  ctx: CacheContext,
-  flight: Flight | undefined,
-  key: string,
-  storeKey: string,
-  payload: string | undefined,
-  times: EntryTimes,
-): Promise<void> {
-  const text = buildEntry(ctx, payload, times)
-  if (text === undefined || flight?.superseded) return
-  try {
-    await storeCall(ctx, 'write', key, () => ctx.store.set(storeKey, text.value, text.ttlMs))
-  } catch (error) {
-    report(ctx, 'write', key, error as CacheGuardError)
-    return
-  }
-  await notifyWritten(ctx, key, storeKey, payload !== undefined)
-}
-
-/** Encodes an entry and its physical TTL; `undefined` when negative caching is off. */
-export function buildEntry(
-  ctx: CacheContext,
-  payload: string | undefined,
-  times: EntryTimes,
-): { value: string; ttlMs: number } | undefined {
-  const factor = jitterFactor(ctx)
-  const now = Date.now()
-  if (payload === undefined) {
-    if (times.negativeTtl === 0) return undefined
-    const ttlMs = Math.max(1, Math.round(times.negativeTtl * factor))
-    const until = now + ttlMs
-    return { value: encodeEntry({ freshUntil: until, staleUntil: until, payload }), ttlMs }
-  }
-  const fresh = Math.max(1, Math.round(times.ttl * factor))
-  const grace = Math.round(times.grace * factor)
-  const freshUntil = now + fresh
-  return {
-    value: encodeEntry({ freshUntil, staleUntil: freshUntil + grace, payload }),
-    ttlMs: fresh + grace,
-  }
-}
-
-/** Tells each guard about a write; a guard that fails is reported, never thrown. */
-export async function notifyWritten(
-  ctx: CacheContext,
-  key: string,
-  storeKey: string,
-  found: boolean,
-): Promise<void> {
-  for (const guard of ctx.guards) {
-    if (!guard.written) continue
-    try {
-      await guard.written({ key, storeKey, found })
-    } catch (error) {
-      report(ctx, 'guard', key, new GuardError(guard.name, key, error))
-    }
-  }
 }
