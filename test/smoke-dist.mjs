@@ -1,6 +1,7 @@
 // Imports the BUILT packages (dist/) under plain Node's ESM loader, without the source condition,
 // and exercises them once: a package can import fine under vitest and fail here.
 import assert from 'node:assert/strict'
+import { bloomGuard, memoryBloom } from '@cacheguard/bloom'
 import { CacheGuardError, createCache, memoryStore } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import { Redis } from 'ioredis'
@@ -15,6 +16,14 @@ const values = await Promise.all(Array.from({ length: 100 }, () => memory.getOrS
 assert.equal(loads, 1)
 assert.deepEqual(values[99], { id: 1 })
 await assert.rejects(memory.getOrSet('', load), (error) => error instanceof CacheGuardError)
+
+// bloom-filters is CommonJS: this proves our import of it works under Node's own ESM loader.
+const filter = memoryBloom({ capacity: 1000, errorRate: 0.01 })
+filter.add('user:1')
+const guarded = createCache({ guards: [bloomGuard({ filter })] })
+assert.deepEqual(await guarded.getOrSet('user:1', load), { id: 1 })
+assert.equal(await guarded.getOrSet('user:2', load), undefined)
+assert.equal(guarded.stats().blocked, 1)
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
   maxRetriesPerRequest: 1,

@@ -186,6 +186,7 @@ function resolveOptions(options: CacheOptions): CacheContext {
     store,
     serializer,
     guards: [...o.guards],
+    admitters: o.guards.filter((guard) => typeof guard.admit === 'function'),
     emitter: new Emitter(),
     counters: {
       hits: 0,

@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'CG_STORE_TIMEOUT'
   | 'CG_LOADER'
   | 'CG_GUARD'
+  | 'CG_BLOOM_CONFIG_MISMATCH'
 
 export interface CacheGuardErrorOptions {
   /** The cache key involved, when there is one. */
@@ -117,6 +118,21 @@ export class GuardError extends CacheGuardError {
   }
 }
 
+/**
+ * A shared Bloom filter was opened with other parameters (capacity, error rate, hashing) than the
+ * ones stored beside it. Using it anyway would report real members absent.
+ */
+export class BloomConfigMismatchError extends CacheGuardError {
+  override readonly name = 'BloomConfigMismatchError'
+  constructor(filterKey: string, expected: string, stored: string) {
+    super(
+      'CG_BLOOM_CONFIG_MISMATCH',
+      `The Bloom filter \`${filterKey}\` was created with ${stored}, but is opened with ${expected}: open it with the stored parameters, or rebuild it`,
+      { key: filterKey },
+    )
+  }
+}
+
 /** Every error class, by code, so callers can match on `errors.CG_STORE` and docs stay in step. */
 export const errors = {
   CG_INVALID_KEY: InvalidKeyError,
@@ -126,4 +142,5 @@ export const errors = {
   CG_STORE_TIMEOUT: StoreTimeoutError,
   CG_LOADER: LoaderError,
   CG_GUARD: GuardError,
+  CG_BLOOM_CONFIG_MISMATCH: BloomConfigMismatchError,
 } as const satisfies Record<ErrorCode, new (...args: never[]) => CacheGuardError>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createCache } from './create-cache.js'
 import type { Guard } from './guard.js'
+import { memoryStore } from './memory-store.js'
 
 /** A guard that answers "not found" for keys outside an allowlist, the way a Bloom guard will. */
 function allowlistGuard(allowed: Set<string>, log: string[]): Guard {
@@ -128,5 +129,65 @@ describe('guard contract', () => {
     expect(cache.stats()).toMatchObject({ loads: 0, errors: 1 })
     expect(codes).toEqual(['CG_GUARD'])
     expect(await cache.get('k')).toBeUndefined()
+  })
+
+  it('lets an admit check refuse a key before the store lookup', async () => {
+    const store = memoryStore()
+    let reads = 0
+    const counted = {
+      ...store,
+      get: (key: string) => {
+        reads++
+        return store.get(key)
+      },
+    }
+    const cache = createCache({
+      store: counted,
+      guards: [{ name: 'even-only', admit: (key) => Number(key) % 2 === 0 }],
+    })
+    expect(await cache.getOrSet('3', () => 'three')).toBeUndefined()
+    expect(await cache.getOrSet('4', () => 'four')).toBe('four')
+    expect(reads).toBe(1)
+    expect(cache.stats()).toMatchObject({ blocked: 1, loads: 1 })
+  })
+
+  it('lets a request through when an admit check throws, and reports it', async () => {
+    const cache = createCache({
+      guards: [
+        {
+          name: 'flaky',
+          admit() {
+            throw new Error('filter unavailable')
+          },
+        },
+      ],
+    })
+    const codes: string[] = []
+    cache.on('error', ({ error }) => codes.push(error.code))
+    expect(await cache.getOrSet('k', () => 'loaded')).toBe('loaded')
+    expect(codes).toEqual(['CG_GUARD'])
+    expect(cache.stats().blocked).toBe(0)
+  })
+
+  it('lets a guard report an error it handled itself', async () => {
+    const cache = createCache({
+      guards: [
+        {
+          name: 'fail-open',
+          async load(ctx, next) {
+            ctx.report(new Error('shared filter down'))
+            return next()
+          },
+        },
+      ],
+    })
+    const seen: string[] = []
+    cache.on('error', ({ operation, error }) =>
+      seen.push(`${operation}:${error.code}:${error.message}`),
+    )
+    expect(await cache.getOrSet('k', () => 1)).toBe(1)
+    expect(seen).toEqual([
+      'guard:CG_GUARD:The guard `fail-open` failed for key `k`: shared filter down',
+    ])
   })
 })

@@ -21,6 +21,12 @@ export interface Guard {
    * `ctx.block()` to answer "not found" without loading (counted as `blocked`).
    */
   load?(ctx: GuardContext, next: () => Promise<unknown>): Promise<unknown>
+  /**
+   * Runs before the store lookup, on every read: return `false` to answer "not found" at once,
+   * without a store round trip (counted as `blocked`). Every hit pays for this check, so it must
+   * be synchronous and cheap, such as a lookup in process memory.
+   */
+  admit?(key: string): boolean
   /** Told after a value was written for a key, by a load or by `set`. Errors are reported, not thrown. */
   written?(ctx: GuardWriteContext): void | Promise<void>
 }
@@ -35,6 +41,8 @@ export interface GuardContext {
   readonly store: CacheStore
   /** Ends the load as "not found" without calling the loader; counted as `blocked` in stats. */
   block(reason?: string): unknown
+  /** Reports an error the guard handled itself (it failed open, say) as an `error` event. */
+  report(error: unknown): void
 }
 
 /** What a guard is told after a write. */

@@ -1,11 +1,13 @@
 export { type Cache, createCache } from './create-cache.js'
 export { type Duration, parseDuration } from './duration.js'
 export {
+  BloomConfigMismatchError,
   CacheGuardError,
   type CacheGuardErrorOptions,
   CorruptEntryError,
   type ErrorCode,
   errors,
+  GuardError,
   InvalidKeyError,
   LoaderError,
   SerializeError,

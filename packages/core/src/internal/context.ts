@@ -20,6 +20,8 @@ export interface CacheContext {
   readonly store: CacheStore
   readonly serializer: Serializer
   readonly guards: readonly Guard[]
+  /** The guards with an `admit` check, asked before every store lookup. */
+  readonly admitters: readonly Guard[]
   readonly emitter: Emitter
   readonly counters: Omit<CacheStats, 'hitRate'>
   readonly defaults: EntryTimes

@@ -79,6 +79,14 @@ async function loadAndWrite(
         ctx.emitter.emit('blocked', { key, guard: guard.name, reason })
         return BLOCKED
       },
+      report(error) {
+        report(
+          ctx,
+          'guard',
+          key,
+          error instanceof CacheGuardError ? error : new GuardError(guard.name, key, error),
+        )
+      },
     }
     next = async () => {
       try {

@@ -1,4 +1,4 @@
-import { type CacheGuardError, CorruptEntryError } from '../errors.js'
+import { type CacheGuardError, CorruptEntryError, GuardError } from '../errors.js'
 import type { Loader } from '../options.js'
 import { type CacheContext, type EntryTimes, report, storeCall, toStoreKey } from './context.js'
 import { decodeEntry, decodePayload, type Entry } from './envelope.js'
@@ -43,6 +43,10 @@ export async function getOrSet<T>(
   times: EntryTimes,
 ): Promise<T | undefined> {
   const storeKey = toStoreKey(ctx, key)
+  if (ctx.admitters.length > 0 && !admitted(ctx, key)) {
+    count(ctx, key, 'blocked')
+    return undefined
+  }
   let flight = flights.reads.get(storeKey)
   let outcome: Outcome
   if (flight !== undefined) {
@@ -64,6 +68,30 @@ export async function getOrSet<T>(
   }
   count(ctx, key, outcome.kind)
   return outcome.value as T | undefined
+}
+
+/** Asks each `admit` guard; the first that refuses blocks the key. */
+function admitted(ctx: CacheContext, key: string): boolean {
+  for (const guard of ctx.admitters) {
+    let admit: boolean
+    try {
+      admit = guard.admit!(key)
+    } catch (error) {
+      // A failing check never blocks a real key: let the request through and say so.
+      report(ctx, 'guard', key, new GuardError(guard.name, key, error))
+      continue
+    }
+    if (!admit) {
+      ctx.counters.blocked++
+      ctx.emitter.emit('blocked', {
+        key,
+        guard: guard.name,
+        reason: 'refused before the store lookup',
+      })
+      return false
+    }
+  }
+  return true
 }
 
 function count(ctx: CacheContext, key: string, kind: Outcome['kind']): void {
