@@ -1,3 +1,14 @@
+/** Members from an array, an iterable or an async iterable (a database cursor). */
+export type MemberSource = Iterable<string> | AsyncIterable<string>
+
+/** Options of a rebuild or a seeding. */
+export interface RebuildOptions {
+  /** Members added per batch (per round trip for a shared filter). @default 1000 */
+  batchSize?: number
+  /** Called after each batch with the members added so far. */
+  onProgress?: (added: number) => void
+}
+
 /** What a filter reports about itself. */
 export interface BloomInfo {
   capacity: number
@@ -38,6 +49,11 @@ export interface Bloom {
   add(members: string | readonly string[]): void | Promise<void>
   /** Size, fill ratio and the current estimated false-positive rate. */
   info(): BloomInfo | Promise<BloomInfo>
+  /**
+   * Builds a fresh filter from `source` and swaps it in atomically, so deleted members leave and
+   * no check ever sees a half-built filter. Resolves the members added.
+   */
+  rebuild(source: MemberSource, options?: RebuildOptions): Promise<number>
   /** Subscribes to the capacity warning; returns an unsubscribe function. */
   onCapacity(listener: (warning: BloomCapacityWarning) => void): () => void
 }

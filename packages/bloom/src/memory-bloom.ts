@@ -1,4 +1,5 @@
 import type { Bloom, BloomInfo } from './bloom.js'
+import { batches } from './internal/batches.js'
 import { capacityWatch } from './internal/capacity.js'
 import { positions } from './internal/hash.js'
 import { BloomFilter, bloomSize, estimatedFalsePositiveRate } from './internal/sizing.js'
@@ -31,10 +32,7 @@ export interface MemoryBloom extends Bloom {
  */
 export function memoryBloom(options: MemoryBloomOptions): MemoryBloom {
   const size = bloomSize(options?.capacity, options?.errorRate ?? 0.01)
-  const filter = new BloomFilter(size.bits, size.hashes)
-  filter._hashing = {
-    getIndexes: (element: string, bits: number, hashes: number) => positions(element, bits, hashes),
-  } as unknown as typeof filter._hashing
+  let filter = createFilter(size.bits, size.hashes)
   const watch = capacityWatch(size.capacity)
   return {
     kind: 'memory',
@@ -56,6 +54,28 @@ export function memoryBloom(options: MemoryBloomOptions): MemoryBloom {
         estimatedFalsePositiveRate: estimatedFalsePositiveRate(size, setBits),
       }
     },
+    async rebuild(source, options = {}) {
+      const next = createFilter(size.bits, size.hashes)
+      let added = 0
+      for await (const batch of batches(source, options.batchSize ?? 1000)) {
+        for (const member of batch) next.add(member)
+        added += batch.length
+        options.onProgress?.(added)
+      }
+      // One assignment: checks see the old filter or the new one, never a half-built one.
+      filter = next
+      watch.reset()
+      watch.count(added)
+      return added
+    },
     onCapacity: (listener) => watch.on(listener),
   }
+}
+
+function createFilter(bits: number, hashes: number): InstanceType<typeof BloomFilter> {
+  const filter = new BloomFilter(bits, hashes)
+  filter._hashing = {
+    getIndexes: (element: string, size: number, count: number) => positions(element, size, count),
+  } as unknown as typeof filter._hashing
+  return filter
 }

@@ -177,7 +177,12 @@ export async function notifyWritten(
     try {
       await guard.written({ key, storeKey, found })
     } catch (error) {
-      report(ctx, 'guard', key, new GuardError(guard.name, key, error))
+      report(
+        ctx,
+        'guard',
+        key,
+        error instanceof CacheGuardError ? error : new GuardError(guard.name, key, error),
+      )
     }
   }
 }
