@@ -1,21 +1,30 @@
-// The storm, first act: a hot key expires under 1,000 concurrent requests, without and with
-// cacheguard. Run with `npm run demo` (options: --requests N --latency MS --store memory|redis).
+// The storm: each failure mode in turn, without and with cacheguard. Run with `npm run demo`.
+// Options: --scenario all|breakdown|penetration, --requests N (breakdown), --unknown N
+// (penetration), --latency MS, --store memory|redis.
 import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { type CacheStore, memoryStore } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import type { Redis } from 'ioredis'
+import { runPenetration } from './penetration.js'
 import { connectIfAnswering } from './redis-probe.js'
 import { type RunResult, runBreakdown } from './scenario.js'
 
 const { values } = parseArgs({
   options: {
+    scenario: { type: 'string', default: 'all' },
     requests: { type: 'string', default: '1000' },
+    unknown: { type: 'string', default: '10000' },
     latency: { type: 'string', default: '50' },
     store: { type: 'string' },
   },
 })
 const requests = positiveInt('requests', values.requests)
+const unknown = positiveInt('unknown', values.unknown)
+const scenarios = values.scenario === 'all' ? ['breakdown', 'penetration'] : [values.scenario]
+if (!scenarios.every((name) => name === 'breakdown' || name === 'penetration')) {
+  fail(`--scenario must be all, breakdown or penetration, got ${values.scenario}`)
+}
 const latencyMs = positiveInt('latency', values.latency)
 if (values.store !== undefined && values.store !== 'memory' && values.store !== 'redis') {
   fail(`--store must be memory or redis, got ${values.store}`)
@@ -38,18 +47,39 @@ const store: () => CacheStore = client
 console.log(
   client ? `Store: Redis at ${url}` : 'Store: memory (no Redis answered; set REDIS_URL to use one)',
 )
-console.log(
-  `Breakdown: a hot key has just expired; ${requests} concurrent requests, database latency ${latencyMs} ms\n`,
-)
 
+const rows: Array<[string, RunResult]> = []
+const conclusions: string[] = []
 try {
-  const results = await runBreakdown({ store, requests, latencyMs })
-  printTable(results)
-  const [without, guarded] = results
-  console.log(
-    `\ncacheguard turned ${without.dbQueries} database queries into ${guarded.dbQueries}: ` +
-      `single-flight let every concurrent request share one load.`,
-  )
+  if (scenarios.includes('breakdown')) {
+    console.log(
+      `breakdown: a hot key has just expired; ${requests} concurrent requests, database latency ${latencyMs} ms...`,
+    )
+    const [without, guarded] = await runBreakdown({ store, requests, latencyMs })
+    rows.push(['breakdown', without], ['breakdown', guarded])
+    conclusions.push(
+      `breakdown: ${without.dbQueries} database queries became ${guarded.dbQueries}; single-flight let every concurrent request share one load.`,
+    )
+  }
+  if (scenarios.includes('penetration')) {
+    console.log(
+      `penetration: ${unknown} requests for random ids that exist nowhere (100,000 ids exist)...`,
+    )
+    const filterOn = client ? { redis: client, prefix } : {}
+    const [without, guarded] = await runPenetration({
+      store,
+      requests: unknown,
+      latencyMs,
+      ...filterOn,
+    })
+    rows.push(['penetration', without], ['penetration', guarded])
+    conclusions.push(
+      `penetration: ${without.dbQueries} database queries became ${guarded.dbQueries}; the Bloom filter (1% false positives) answered the rest.`,
+    )
+  }
+  console.log('')
+  printTable(rows)
+  console.log(`\n${conclusions.join('\n')}`)
 } finally {
   if (client) {
     const keys = await client.keys(`${prefix}*`)
@@ -58,10 +88,10 @@ try {
   }
 }
 
-function printTable(rows: RunResult[]): void {
+function printTable(results: Array<[string, RunResult]>): void {
   const header = ['scenario', 'run', 'db queries', 'peak concurrent', 'p50 ms', 'p99 ms', 'errors']
-  const body = rows.map((r) => [
-    'breakdown',
+  const body = results.map(([scenario, r]) => [
+    scenario,
     r.label,
     r.dbQueries,
     r.peakConcurrent,

@@ -5,6 +5,7 @@ import { memoryStore } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import { describe, expect, it } from 'vitest'
 import { connectRedis, redisUrl, uniquePrefix } from '../../test/helpers/redis.js'
+import { runPenetration } from './penetration.js'
 import { runBreakdown } from './scenario.js'
 
 const run = promisify(execFile)
@@ -27,6 +28,31 @@ describe('storm demo | breakdown', () => {
     }
   })
 
+  it.each([
+    ['memory', false],
+    ['redis', true],
+  ] as const)('penetration: the database sees only the false positives (%s)', async (_, shared) => {
+    const store = shared
+      ? () => redisStore(redis, { prefix: uniquePrefix('storm') })
+      : () => memoryStore()
+    const filterOn = shared ? { redis, prefix: uniquePrefix('storm-bloom') } : {}
+    const [without, guarded] = await runPenetration({
+      store,
+      requests: 2000,
+      knownIds: 10_000,
+      latencyMs: 1,
+      ...filterOn,
+    })
+    expect(without.dbQueries).toBe(2000)
+    // 1% false positives: about 20 of 2,000; far below the unprotected run either way.
+    expect(guarded.dbQueries).toBeLessThanOrEqual(60)
+    expect(without.errors + guarded.errors).toBe(0)
+    if (shared) {
+      const keys = await redis.keys(`${filterOn.prefix}*`)
+      if (keys.length > 0) await redis.del(keys)
+    }
+  })
+
   it('prints the table from a real run of the CLI', async () => {
     const main = fileURLToPath(new URL('./main.ts', import.meta.url))
     const { stdout } = await run(
@@ -38,6 +64,8 @@ describe('storm demo | breakdown', () => {
         main,
         '--requests',
         '100',
+        '--unknown',
+        '500',
         '--latency',
         '5',
       ],
@@ -51,7 +79,9 @@ describe('storm demo | breakdown', () => {
       .split('\n')
       .find((line) => line.includes('with cacheguard') && line.startsWith('breakdown'))
     expect(withRow?.split(/\s{2,}/)[2]).toBe('1')
-    expect(stdout).toMatch(/turned \d+ database queries into 1/)
+    expect(stdout).toMatch(/breakdown: \d+ database queries became 1;/)
+    const penetration = stdout.split('\n').filter((line) => line.startsWith('penetration '))
+    expect(penetration.map((line) => line.split(/\s{2,}/)[2])[0]).toBe('500')
   })
 
   it('runs the README example against the real Redis', async () => {

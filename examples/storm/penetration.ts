@@ -1,0 +1,104 @@
+import { bloomGuard, memoryBloom, redisBloom, seedBloom } from '@cacheguard/bloom'
+import { type CacheStore, createCache } from '@cacheguard/core'
+import type { Redis } from 'ioredis'
+import { fakeDb } from './fake-db.js'
+import { percentile } from './percentiles.js'
+import type { RunResult } from './scenario.js'
+
+export interface PenetrationOptions {
+  /** A fresh, empty store per run. */
+  store: () => CacheStore
+  /** When given, the filter is a redisBloom shared through this client; else a memoryBloom. */
+  redis?: Redis
+  /** A prefix for the shared filter's keys. @default 'storm:' */
+  prefix?: string
+  /** Requests for random ids that exist nowhere. @default 10000 */
+  requests?: number
+  /** Ids that exist: 0 to knownIds - 1. @default 100000 */
+  knownIds?: number
+  /** Database latency in milliseconds. @default 5 */
+  latencyMs?: number
+  /** Requests in flight at once. @default 500 */
+  concurrency?: number
+}
+
+/**
+ * Penetration: a scraper asks for random ids that exist nowhere. Without protection every one of
+ * them misses the cache and queries the database; with a Bloom filter of the ids that exist,
+ * only the filter's false positives (about 1%) get through.
+ */
+export async function runPenetration(options: PenetrationOptions): Promise<[RunResult, RunResult]> {
+  const requests = options.requests ?? 10_000
+  const knownIds = options.knownIds ?? 100_000
+  const latencyMs = options.latencyMs ?? 5
+  const concurrency = options.concurrency ?? 500
+  const unknownIds = Array.from(
+    { length: requests },
+    () => knownIds + Math.floor(Math.random() * 1e9),
+  )
+
+  const plainStore = options.store()
+  const plainDb = fakeDb({ latencyMs, knownIds })
+  const without = await measure('without cacheguard', unknownIds, concurrency, async (id) => {
+    const cached = await plainStore.get(`user:${id}`)
+    if (cached) return JSON.parse(cached)
+    const user = await plainDb.findUser(id)
+    // The usual cache-aside code caches only what it found: "not found" is asked again next time.
+    if (user) await plainStore.set(`user:${id}`, JSON.stringify(user), 60_000)
+    return user
+  })
+
+  const existing = Array.from({ length: knownIds }, (_, i) => String(i))
+  const filter = options.redis
+    ? redisBloom(options.redis, {
+        key: 'users',
+        capacity: knownIds,
+        errorRate: 0.01,
+        prefix: options.prefix ?? 'storm:',
+      })
+    : memoryBloom({ capacity: knownIds, errorRate: 0.01 })
+  await seedBloom(filter, existing, { batchSize: 5000 })
+  const cache = createCache({
+    store: options.store(),
+    guards: [bloomGuard({ filter, key: (key) => key.slice('user:'.length) })],
+  })
+  const guardedDb = fakeDb({ latencyMs, knownIds })
+  const withGuard = await measure('with cacheguard', unknownIds, concurrency, (id) =>
+    cache.getOrSet(`user:${id}`, () => guardedDb.findUser(id)),
+  )
+  return [
+    { ...without, dbQueries: plainDb.queries, peakConcurrent: plainDb.peakConcurrent },
+    { ...withGuard, dbQueries: guardedDb.queries, peakConcurrent: guardedDb.peakConcurrent },
+  ]
+}
+
+async function measure(
+  label: string,
+  ids: number[],
+  concurrency: number,
+  request: (id: number) => Promise<unknown>,
+): Promise<Omit<RunResult, 'dbQueries' | 'peakConcurrent'>> {
+  const latencies: number[] = []
+  let errors = 0
+  for (let i = 0; i < ids.length; i += concurrency) {
+    await Promise.all(
+      ids.slice(i, i + concurrency).map(async (id) => {
+        const started = performance.now()
+        try {
+          // Every id is unknown: any answer but "not found" is wrong.
+          if ((await request(id)) != null) errors++
+        } catch {
+          errors++
+        }
+        latencies.push(performance.now() - started)
+      }),
+    )
+  }
+  return {
+    label,
+    requests: ids.length,
+    errors,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  }
+}
