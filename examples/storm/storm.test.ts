@@ -99,4 +99,16 @@ describe('storm demo | breakdown', () => {
     )
     expect(stdout).toContain('from Redis: true')
   })
+
+  it('runs the @cacheguard/bloom README example', async () => {
+    const file = fileURLToPath(new URL('../bloom-guard.ts', import.meta.url))
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=cacheguard-source', file],
+      {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+      },
+    )
+    expect(stdout.trim().split('\n')).toEqual(["{ id: '7' }", 'undefined', '1'])
+  })
 })
