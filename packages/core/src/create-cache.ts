@@ -4,6 +4,7 @@ import type { Guard } from './guard.js'
 import { type CacheContext, entryTimes, report, storeCall, toStoreKey } from './internal/context.js'
 import { Emitter } from './internal/emitter.js'
 import { buildEntry, notifyWritten } from './internal/load.js'
+import { createReadBatcher } from './internal/read-batch.js'
 import {
   decodeStored,
   type Flights,
@@ -57,6 +58,7 @@ const DEFAULTS = {
   timeout: '500ms',
   maxKeyLength: 1024,
   serializer: jsonSerializer,
+  batchReads: true,
 } satisfies CacheOptions
 
 /**
@@ -181,9 +183,20 @@ function resolveOptions(options: CacheOptions): CacheContext {
       'Expected `store` to be a CacheStore with `get`, `set` and `delete` methods',
     )
   }
+  if (typeof o.batchReads !== 'boolean') {
+    throw new TypeError(
+      `Expected \`batchReads\` to be a boolean, got ${describeValue(o.batchReads)}`,
+    )
+  }
+  const timeoutMs = durationOption('timeout', o.timeout, 1)
+  const batchedRead =
+    o.batchReads && store.local !== true && typeof store.getMany === 'function'
+      ? createReadBatcher(store, timeoutMs)
+      : undefined
   return {
     namespace: o.namespace,
     store,
+    batchedRead,
     serializer,
     guards: [...o.guards],
     admitters: o.guards.filter((guard) => typeof guard.admit === 'function'),
@@ -204,7 +217,7 @@ function resolveOptions(options: CacheOptions): CacheContext {
       negativeTtl: durationOption('negativeTtl', o.negativeTtl, 0),
     },
     jitter: numberOption('jitter', o.jitter, 0, 1),
-    timeoutMs: durationOption('timeout', o.timeout, 1),
+    timeoutMs,
     maxKeyLength: numberOption('maxKeyLength', o.maxKeyLength, 1, Number.POSITIVE_INFINITY, true),
   }
 }

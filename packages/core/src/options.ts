@@ -21,6 +21,11 @@ export interface CacheOptions {
   guards?: Guard[]
   /** How long one store operation may take before it counts as failed and the cache falls back to the loader. @default '500ms' */
   timeout?: Duration
+  /**
+   * Send the store reads issued in the same tick as one `getMany` (one `MGET` per hash slot on
+   * Redis) instead of one command each. Only for stores with `getMany` that are not local. @default true
+   */
+  batchReads?: boolean
   /** The longest key accepted, in UTF-8 bytes. @default 1024 */
   maxKeyLength?: number
   /** How values are turned into strings. @default jsonSerializer (strict JSON) */

@@ -5,6 +5,7 @@ import type { EntryOptions } from '../options.js'
 import type { Serializer } from '../serializer.js'
 import type { CacheStore } from '../store.js'
 import type { Emitter } from './emitter.js'
+import type { BatchedRead } from './read-batch.js'
 import { durationOption } from './validate.js'
 
 /** Resolved per-entry times, in milliseconds. */
@@ -27,6 +28,8 @@ export interface CacheContext {
   readonly defaults: EntryTimes
   readonly jitter: number
   readonly timeoutMs: number
+  /** Same-tick reads as one `getMany`, when the store has one and is not local. */
+  readonly batchedRead: BatchedRead | undefined
   readonly maxKeyLength: number
 }
 

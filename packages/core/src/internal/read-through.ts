@@ -138,7 +138,10 @@ export function readEntry(
   key: string,
   storeKey: string,
 ): Promise<Entry | undefined> {
-  return storeCall(ctx, 'read', key, () => ctx.store.get(storeKey)).then(
+  const raw = ctx.batchedRead
+    ? ctx.batchedRead(storeKey, key)
+    : storeCall(ctx, 'read', key, () => ctx.store.get(storeKey))
+  return raw.then(
     (raw) => toEntry(ctx, key, raw),
     (error: unknown) => {
       report(ctx, 'read', key, error as CacheGuardError)
