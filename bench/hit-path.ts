@@ -6,7 +6,7 @@ import { createCache } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
-import { type Comparison, compare, printTable } from './lib/measure.js'
+import { type Comparison, compare, opsPerSecond, printTable } from './lib/measure.js'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 1)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -53,6 +53,16 @@ const guarded = {
   name: 'cacheguard getOrSet (redisStore)',
   operation: (w: number) => cache.getOrSet(keys[w]!, load),
 }
+const frozen = createCache({
+  store: redisStore(redis, { prefix: `${prefix}cg:` }),
+  ttl: '10m',
+  jitter: 0,
+  values: 'frozen',
+})
+const frozenHot = {
+  name: "cacheguard getOrSet, values: 'frozen'",
+  operation: () => frozen.getOrSet(keys[0]!, load),
+}
 const guardedHot = {
   name: 'cacheguard getOrSet (redisStore)',
   operation: () => cache.getOrSet(keys[0]!, load),
@@ -80,19 +90,35 @@ console.log(
 )
 comparisons.push(await compare('redis, one caller', [raw, guarded], options(1)))
 comparisons.push(await compare('redis, 64 callers, 64 keys', [raw, guarded], options(64)))
-comparisons.push(await compare('redis, 64 callers, one hot key', [rawHot, guardedHot], options(64)))
+comparisons.push(
+  await compare('redis, 64 callers, one hot key', [rawHot, guardedHot, frozenHot], options(64)),
+)
 comparisons.push(await compare('memory, one caller', [lruParse, memoryGuarded], options(1)))
 comparisons.push(
   await compare('memory, 64 callers, 64 keys', [lruParse, memoryGuarded], options(64)),
 )
 printTable(comparisons)
 
+// Redis commands per hit under the one-key load: GET and MGET calls counted by the server.
+const commandCalls = async () => {
+  const stats = await redis.info('commandstats')
+  const calls = (name: string) =>
+    Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0)
+  return calls('get') + calls('mget')
+}
+const commandsBefore = await commandCalls()
+const hotHits = (await opsPerSecond(guardedHot.operation, 64, seconds)) * seconds
+const commandsPerHit = ((await commandCalls()) - commandsBefore) / hotHits
+console.log(
+  `\nRedis commands per getOrSet hit, 64 callers on one key: ${commandsPerHit.toFixed(3)}`,
+)
+
 const info = await redis.info('server')
 const redisVersion = /redis_version:(\S+)/.exec(info)?.[1]
 await mkdir(new URL('./results/', import.meta.url), { recursive: true })
 await writeFile(
   new URL('./results/hit-path.json', import.meta.url),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, redis: redisVersion, rounds, seconds, comparisons }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, redis: redisVersion, rounds, seconds, comparisons, commandsPerHit }, null, 2)}\n`,
 )
 const leftovers = await redis.keys(`${prefix}*`)
 if (leftovers.length > 0) await redis.del(leftovers)

@@ -4,7 +4,9 @@ import { createCache } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import { Redis } from 'ioredis'
 
-const db = { findUser: async (id: number) => ({ id, name: `user ${id}` }) }
+let queries = 0
+const db = { findUser: async (id: number) => (queries++, { id, name: `user ${id}` }) }
+
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') // yours, not ours
 const cache = createCache({
   store: redisStore(redis, { prefix: `example:${process.pid}:` }),
@@ -12,22 +14,15 @@ const cache = createCache({
   grace: '1h',
 })
 
+// 100 concurrent calls for a key nobody cached yet: one query, everyone gets the user.
 const id = 42
 const users = await Promise.all(
   Array.from({ length: 100 }, () => cache.getOrSet(`user:${id}`, () => db.findUser(id))),
 )
-console.log(
-  users[0],
-  'loaded once for',
-  users.length,
-  'concurrent calls:',
-  cache.stats().loads === 1,
-)
-console.log(
-  await cache.getOrSet(`user:${id}`, () => db.findUser(id)),
-  'from Redis:',
-  cache.stats().hits === 1,
-)
+// Once more: now Redis answers, and the database is left alone.
+const again = await cache.getOrSet(`user:${id}`, () => db.findUser(id))
+console.log(users[0], again, `${users.length + 1} calls, ${queries} database query`)
+console.log(cache.stats())
 
 await cache.delete(`user:${id}`)
 await redis.quit()

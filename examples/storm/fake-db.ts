@@ -8,6 +8,14 @@ export interface FakeDb {
   readonly peakConcurrent: number
 }
 
+/** Options of `fakeDb`. */
+export interface FakeDbOptions {
+  /** How long a query takes when it runs alone, in milliseconds. @default 50 */
+  latencyMs?: number
+  /** Ids 0 to `knownIds - 1` exist; any other id is "not found". @default 1000000 */
+  knownIds?: number
+}
+
 /**
  * Creates a fake database whose queries take `latencyMs`, plus a little more per query already
  * running, the way a real database slows down under a pile-up.
@@ -17,10 +25,11 @@ export interface FakeDb {
  * await db.findUser(1)
  * db.queries // 1
  */
-export function fakeDb(options: { latencyMs: number; knownIds?: number }): FakeDb {
+export function fakeDb(options: FakeDbOptions = {}): FakeDb {
   let queries = 0
   let running = 0
   let peak = 0
+  const latencyMs = options.latencyMs ?? 50
   const knownIds = options.knownIds ?? 1_000_000
   return {
     async findUser(id) {
@@ -28,7 +37,7 @@ export function fakeDb(options: { latencyMs: number; knownIds?: number }): FakeD
       running++
       peak = Math.max(peak, running)
       // 0.05 ms per concurrent query: a thousand at once cost the last one 50 ms more.
-      await new Promise((resolve) => setTimeout(resolve, options.latencyMs + running * 0.05))
+      await new Promise((resolve) => setTimeout(resolve, latencyMs + running * 0.05))
       running--
       return id >= 0 && id < knownIds ? { id, name: `user ${id}`, tags: ['a', 'b', 'c'] } : null
     },

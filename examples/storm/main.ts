@@ -2,15 +2,14 @@
 // Options: --scenario all|breakdown|penetration, --requests N (breakdown), --unknown N
 // (penetration), --latency MS, --store memory|redis.
 import { randomUUID } from 'node:crypto'
-import { parseArgs } from 'node:util'
+import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { type CacheStore, memoryStore } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
-import type { Redis } from 'ioredis'
 import { runPenetration } from './penetration.js'
-import { connectIfAnswering } from './redis-probe.js'
+import { connectIfAnswering, deleteKeys } from './redis-probe.js'
 import { type RunResult, runBreakdown } from './scenario.js'
 
-const { values } = parseArgs({
+const { values } = parseCli({
   options: {
     scenario: { type: 'string', default: 'all' },
     requests: { type: 'string', default: '1000' },
@@ -31,22 +30,18 @@ if (values.store !== undefined && values.store !== 'memory' && values.store !== 
 }
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-let redis: Redis | undefined
-if (values.store !== 'memory') {
-  redis = await connectIfAnswering(url)
-  if (!redis && (values.store === 'redis' || process.env.REDIS_URL)) {
-    if (values.store === 'redis') fail(`Redis at ${url} does not answer`)
-    console.log(`REDIS_URL=${url} does not answer: falling back to the memory store.`)
-  }
-}
+const redis = values.store === 'memory' ? undefined : await connectIfAnswering(url)
+if (!redis && values.store === 'redis') fail(`Redis at ${shown(url)} does not answer`)
 const prefix = `storm:${randomUUID().slice(0, 8)}:`
-const client = redis
-const store: () => CacheStore = client
-  ? () => redisStore(client, { prefix: `${prefix}${randomUUID().slice(0, 4)}:` })
+const store: () => CacheStore = redis
+  ? () => redisStore(redis, { prefix: `${prefix}${randomUUID().slice(0, 4)}:` })
   : () => memoryStore()
-console.log(
-  client ? `Store: Redis at ${url}` : 'Store: memory (no Redis answered; set REDIS_URL to use one)',
-)
+// The first line always says which store the numbers come from.
+if (redis) console.log(`Store: Redis at ${shown(url)} (keys under ${prefix}, removed at the end)`)
+else if (values.store === 'memory') console.log('Store: memory (--store memory)')
+else if (process.env.REDIS_URL) {
+  console.log(`Store: memory (REDIS_URL=${shown(url)} does not answer: falling back to the memory store)`)
+} else console.log(`Store: memory (no Redis answers at ${url}; set REDIS_URL to use one)`)
 
 const rows: Array<[string, RunResult]> = []
 const conclusions: string[] = []
@@ -65,7 +60,7 @@ try {
     console.log(
       `penetration: ${unknown} requests for random ids that exist nowhere (100,000 ids exist)...`,
     )
-    const filterOn = client ? { redis: client, prefix } : {}
+    const filterOn = redis ? { redis, prefix } : {}
     const [without, guarded] = await runPenetration({
       store,
       requests: unknown,
@@ -81,10 +76,9 @@ try {
   printTable(rows)
   console.log(`\n${conclusions.join('\n')}`)
 } finally {
-  if (client) {
-    const keys = await client.keys(`${prefix}*`)
-    if (keys.length > 0) await client.del(keys)
-    await client.quit()
+  if (redis) {
+    await deleteKeys(redis, `${prefix}*`)
+    await redis.quit()
   }
 }
 
@@ -106,6 +100,26 @@ function printTable(results: Array<[string, RunResult]>): void {
   console.log(line(table[0]!))
   console.log(widths.map((w) => '-'.repeat(w)).join('  '))
   for (const row of table.slice(1)) console.log(line(row))
+}
+
+/** `parseArgs`, with a one-line message instead of a stack trace for an unknown flag. */
+function parseCli<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config)
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error))
+  }
+}
+
+/** The URL without its password, fit to print. */
+function shown(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return url
+  }
 }
 
 function positiveInt(name: string, raw: string): number {

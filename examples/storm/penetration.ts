@@ -2,9 +2,10 @@ import { bloomGuard, memoryBloom, redisBloom, seedBloom } from '@cacheguard/bloo
 import { type CacheStore, createCache } from '@cacheguard/core'
 import type { Redis } from 'ioredis'
 import { fakeDb } from './fake-db.js'
-import { percentile } from './percentiles.js'
-import type { RunResult } from './scenario.js'
+import { counters, type RunResult } from './scenario.js'
+import { timeRequests } from './stats.js'
 
+/** Options of `runPenetration`. */
 export interface PenetrationOptions {
   /** A fresh, empty store per run. */
   store: () => CacheStore
@@ -39,14 +40,20 @@ export async function runPenetration(options: PenetrationOptions): Promise<[RunR
 
   const plainStore = options.store()
   const plainDb = fakeDb({ latencyMs, knownIds })
-  const without = await measure('without cacheguard', unknownIds, concurrency, async (id) => {
-    const cached = await plainStore.get(`user:${id}`)
-    if (cached) return JSON.parse(cached)
-    const user = await plainDb.findUser(id)
-    // The usual cache-aside code caches only what it found: "not found" is asked again next time.
-    if (user) await plainStore.set(`user:${id}`, JSON.stringify(user), 60_000)
-    return user
-  })
+  // Every id is unknown: any answer but "not found" is wrong.
+  const without = await timeRequests(
+    requests,
+    async (i) => {
+      const key = `user:${unknownIds[i]}`
+      const cached = await plainStore.get(key)
+      if (cached) return JSON.parse(cached) == null
+      const user = await plainDb.findUser(unknownIds[i]!)
+      // The usual cache-aside code caches only what it found: "not found" is asked again next time.
+      if (user) await plainStore.set(key, JSON.stringify(user), 60_000)
+      return user == null
+    },
+    concurrency,
+  )
 
   const existing = Array.from({ length: knownIds }, (_, i) => String(i))
   const filter = options.redis
@@ -63,42 +70,16 @@ export async function runPenetration(options: PenetrationOptions): Promise<[RunR
     guards: [bloomGuard({ filter, key: (key) => key.slice('user:'.length) })],
   })
   const guardedDb = fakeDb({ latencyMs, knownIds })
-  const withGuard = await measure('with cacheguard', unknownIds, concurrency, (id) =>
-    cache.getOrSet(`user:${id}`, () => guardedDb.findUser(id)),
+  const guarded = await timeRequests(
+    requests,
+    async (i) => {
+      const id = unknownIds[i]!
+      return (await cache.getOrSet(`user:${id}`, () => guardedDb.findUser(id))) === undefined
+    },
+    concurrency,
   )
   return [
-    { ...without, dbQueries: plainDb.queries, peakConcurrent: plainDb.peakConcurrent },
-    { ...withGuard, dbQueries: guardedDb.queries, peakConcurrent: guardedDb.peakConcurrent },
+    { label: 'without cacheguard', ...without, ...counters(plainDb) },
+    { label: 'with cacheguard', ...guarded, ...counters(guardedDb) },
   ]
-}
-
-async function measure(
-  label: string,
-  ids: number[],
-  concurrency: number,
-  request: (id: number) => Promise<unknown>,
-): Promise<Omit<RunResult, 'dbQueries' | 'peakConcurrent'>> {
-  const latencies: number[] = []
-  let errors = 0
-  for (let i = 0; i < ids.length; i += concurrency) {
-    await Promise.all(
-      ids.slice(i, i + concurrency).map(async (id) => {
-        const started = performance.now()
-        try {
-          // Every id is unknown: any answer but "not found" is wrong.
-          if ((await request(id)) != null) errors++
-        } catch {
-          errors++
-        }
-        latencies.push(performance.now() - started)
-      }),
-    )
-  }
-  return {
-    label,
-    requests: ids.length,
-    errors,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-  }
 }

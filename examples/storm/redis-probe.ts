@@ -25,3 +25,18 @@ export async function connectIfAnswering(url: string): Promise<Redis | undefined
   client.disconnect()
   return undefined
 }
+
+/**
+ * Deletes every key matching `pattern` with SCAN + UNLINK (never KEYS, which blocks the server).
+ *
+ * @example
+ * await deleteKeys(redis, 'storm:1a2b3c4d:*')
+ */
+export async function deleteKeys(client: Redis, pattern: string): Promise<void> {
+  let cursor = '0'
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+    if (keys.length > 0) await client.unlink(...keys)
+    cursor = next
+  } while (cursor !== '0')
+}

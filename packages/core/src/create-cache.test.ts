@@ -222,3 +222,42 @@ describe('createCache | stats and events', () => {
     expect(seen).toEqual(['load:k:true', 'miss:k', 'hit:k'])
   })
 })
+
+describe('createCache | values', () => {
+  it("hands each caller its own copy by default ('copy')", async () => {
+    const cache = createCache()
+    await cache.set('k', { tags: ['a'] })
+    const read = () => cache.getOrSet<{ tags: string[] }>('k', () => null)
+    const [one, two] = await Promise.all([read(), read()])
+    one!.tags.push('mutated')
+    expect(two).toEqual({ tags: ['a'] })
+    expect(await cache.get('k')).toEqual({ tags: ['a'] })
+  })
+
+  it("shares one deeply frozen value among the callers of one read ('frozen')", async () => {
+    const cache = createCache({ values: 'frozen' })
+    await cache.set('k', { tags: ['a'], nested: { n: 1 } })
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        cache.getOrSet<{ tags: string[]; nested: { n: number } }>('k', () => null),
+      ),
+    )
+    expect(new Set(results).size).toBe(1)
+    const shared = results[0]!
+    expect(
+      Object.isFrozen(shared) && Object.isFrozen(shared.tags) && Object.isFrozen(shared.nested),
+    ).toBe(true)
+    expect(() => shared.tags.push('mutated')).toThrow(TypeError)
+    expect(() => {
+      shared.nested.n = 2
+    }).toThrow(TypeError)
+    expect(Object.isFrozen(await cache.get('k'))).toBe(true)
+    expect(await cache.getOrSet('fresh', () => ({ loaded: true }))).toSatisfy(Object.isFrozen)
+  })
+
+  it('rejects another values mode', () => {
+    expect(() => createCache({ values: 'shared' as never })).toThrow(
+      "Expected `values` to be 'copy' or 'frozen', got `\"shared\"` (string)",
+    )
+  })
+})

@@ -7,6 +7,7 @@ import { buildEntry, notifyWritten } from './internal/load.js'
 import { createReadBatcher } from './internal/read-batch.js'
 import {
   decodeStored,
+  deepFreeze,
   type Flights,
   getOrSet,
   readEntry,
@@ -59,6 +60,7 @@ const DEFAULTS = {
   maxKeyLength: 1024,
   serializer: jsonSerializer,
   batchReads: true,
+  values: 'copy',
 } satisfies CacheOptions
 
 /**
@@ -100,6 +102,7 @@ export function createCache(options: CacheOptions = {}): Cache {
         return undefined
       }
       ctx.counters.hits++
+      if (ctx.frozenValues) deepFreeze(decoded.value)
       return decoded.value as T | undefined
     },
 
@@ -188,6 +191,11 @@ function resolveOptions(options: CacheOptions): CacheContext {
       `Expected \`batchReads\` to be a boolean, got ${describeValue(o.batchReads)}`,
     )
   }
+  if (o.values !== 'copy' && o.values !== 'frozen') {
+    throw new TypeError(
+      `Expected \`values\` to be 'copy' or 'frozen', got ${describeValue(o.values)}`,
+    )
+  }
   const timeoutMs = durationOption('timeout', o.timeout, 1)
   const batchedRead =
     o.batchReads && store.local !== true && typeof store.getMany === 'function'
@@ -197,6 +205,7 @@ function resolveOptions(options: CacheOptions): CacheContext {
     namespace: o.namespace,
     store,
     batchedRead,
+    frozenValues: o.values === 'frozen',
     serializer,
     guards: [...o.guards],
     admitters: o.guards.filter((guard) => typeof guard.admit === 'function'),

@@ -22,6 +22,12 @@ export interface CacheOptions {
   /** How long one store operation may take before it counts as failed and the cache falls back to the loader. @default '500ms' */
   timeout?: Duration
   /**
+   * What each caller receives. `'copy'`: its own decoded copy, free to mutate. `'frozen'`: the
+   * callers that share one read share one deeply frozen value (a mutation throws), which spares a
+   * decode per caller on hot keys. @default 'copy'
+   */
+  values?: 'copy' | 'frozen'
+  /**
    * Send the store reads issued in the same tick as one `getMany` (one `MGET` per hash slot on
    * Redis) instead of one command each. Only for stores with `getMany` that are not local. @default true
    */

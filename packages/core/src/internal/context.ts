@@ -28,6 +28,8 @@ export interface CacheContext {
   readonly defaults: EntryTimes
   readonly jitter: number
   readonly timeoutMs: number
+  /** `values: 'frozen'`: callers of one read share one deeply frozen value. */
+  readonly frozenValues: boolean
   /** Same-tick reads as one `getMany`, when the store has one and is not local. */
   readonly batchedRead: BatchedRead | undefined
   readonly maxKeyLength: number

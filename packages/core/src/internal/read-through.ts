@@ -53,12 +53,14 @@ export async function getOrSet<T>(
     ctx.counters.coalesced++
     outcome = await flight.promise
     count(ctx, key, outcome.kind)
-    if (outcome.payload === undefined) return undefined
+    // Frozen values are shared: no caller can change what another reads.
+    if (outcome.payload === undefined || ctx.frozenValues) return outcome.value as T | undefined
     // A joined caller decodes its own copy: one caller mutating its result never reaches another.
     return ctx.serializer.deserialize(outcome.payload) as T
   }
   const started: Flight = { promise: undefined as unknown as Promise<Outcome>, superseded: false }
-  started.promise = readThrough(ctx, flights, started, key, storeKey, loader, times)
+  const reading = readThrough(ctx, flights, started, key, storeKey, loader, times)
+  started.promise = ctx.frozenValues ? reading.then(freezeOutcome) : reading
   flights.reads.set(storeKey, started)
   flight = started
   try {
@@ -68,6 +70,18 @@ export async function getOrSet<T>(
   }
   count(ctx, key, outcome.kind)
   return outcome.value as T | undefined
+}
+
+function freezeOutcome(outcome: Outcome): Outcome {
+  deepFreeze(outcome.value)
+  return outcome
+}
+
+/** Freezes a decoded value and everything in it, once, so it can be handed to many callers. */
+export function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return
+  Object.freeze(value)
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
 }
 
 /** Asks each `admit` guard; the first that refuses blocks the key. */
