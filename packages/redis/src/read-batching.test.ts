@@ -51,6 +51,22 @@ describe('read batching | commands sent', () => {
     expect(cache.stats()).toMatchObject({ hits: 64, loads: 0 })
   })
 
+  it('splits a burst of 600 reads into MGETs of at most 256 keys', async () => {
+    const cache = createCache({ store: redisStore(own!), namespace: 'burst' })
+    const keys = Array.from({ length: 600 }, (_, i) => `b${i}`)
+    await Promise.all(keys.map((key, i) => cache.set(key, i)))
+    const before = await commandCalls(own!)
+    expect(await Promise.all(keys.map((key) => cache.getOrSet(key, () => -1)))).toEqual(
+      keys.map((_, i) => i),
+    )
+    const after = await commandCalls(own!)
+    // 1 GET at once, then 599 keys: 256 + 256 + 87.
+    expect({ get: after.get - before.get, mget: after.mget - before.mget }).toEqual({
+      get: 1,
+      mget: 3,
+    })
+  })
+
   it('sends one GET per read with batchReads: false', async () => {
     const cache = createCache({ store: redisStore(own!), namespace: 'nobatch', batchReads: false })
     const keys = Array.from({ length: 20 }, (_, i) => `k${i}`)

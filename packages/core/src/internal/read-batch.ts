@@ -19,6 +19,10 @@ interface Waiter {
  *
  * One timer bounds each command; a command that fails or times out rejects only its own callers.
  */
+// A burst of reads goes out as several commands of at most this many keys, so that no single
+// MGET keeps a single-threaded Redis busy for long, and replies start flowing back sooner.
+const MAX_BATCH = 256
+
 export function createReadBatcher(store: CacheStore, timeoutMs: number): BatchedRead {
   let keys: string[] = []
   let waiters: Waiter[] = []
@@ -83,6 +87,13 @@ export function createReadBatcher(store: CacheStore, timeoutMs: number): Batched
       }
       keys.push(storeKey)
       waiters.push({ key, resolve, reject })
+      if (keys.length >= MAX_BATCH) {
+        const batchKeys = keys
+        const batchWaiters = waiters
+        keys = []
+        waiters = []
+        send(batchKeys, batchWaiters)
+      }
     })
 }
 
