@@ -1,10 +1,16 @@
 import { type CacheGuardError, SerializeError } from './errors.js'
 import type { CacheEventName, CacheStats, Listener } from './events.js'
 import type { Guard } from './guard.js'
-import { type CacheContext, entryTimes, report, storeCall, toStoreKey } from './internal/context.js'
+import {
+  type CacheContext,
+  entryTimes,
+  report,
+  storeCall,
+  storeWrite,
+  toStoreKey,
+} from './internal/context.js'
 import { Emitter } from './internal/emitter.js'
 import { buildEntry, notifyWritten } from './internal/load.js'
-import { createReadBatcher } from './internal/read-batch.js'
 import {
   decodeStored,
   deepFreeze,
@@ -13,6 +19,7 @@ import {
   readEntry,
   supersede,
 } from './internal/read-through.js'
+import { createReadBatcher, createWriteBatcher } from './internal/same-tick.js'
 import { describeValue, durationOption, numberOption } from './internal/validate.js'
 import { memoryStore } from './memory-store.js'
 import type { CacheOptions, EntryOptions, Loader } from './options.js'
@@ -60,6 +67,7 @@ const DEFAULTS = {
   maxKeyLength: 1024,
   serializer: jsonSerializer,
   batchReads: true,
+  batchWrites: true,
   values: 'copy',
 } satisfies CacheOptions
 
@@ -124,7 +132,7 @@ export function createCache(options: CacheOptions = {}): Cache {
         return
       }
       try {
-        await storeCall(ctx, 'write', key, () => ctx.store.set(storeKey, entry.value, entry.ttlMs))
+        await storeWrite(ctx, key, storeKey, entry)
       } catch (error) {
         report(ctx, 'write', key, error as CacheGuardError)
         throw error
@@ -197,14 +205,25 @@ function resolveOptions(options: CacheOptions): CacheContext {
     )
   }
   const timeoutMs = durationOption('timeout', o.timeout, 1)
+  if (typeof o.batchWrites !== 'boolean') {
+    throw new TypeError(
+      `Expected \`batchWrites\` to be a boolean, got ${describeValue(o.batchWrites)}`,
+    )
+  }
+  const remote = store.local !== true
   const batchedRead =
-    o.batchReads && store.local !== true && typeof store.getMany === 'function'
+    o.batchReads && remote && typeof store.getMany === 'function'
       ? createReadBatcher(store, timeoutMs)
+      : undefined
+  const batchedWrite =
+    o.batchWrites && remote && typeof store.setMany === 'function'
+      ? createWriteBatcher(store, timeoutMs)
       : undefined
   return {
     namespace: o.namespace,
     store,
     batchedRead,
+    batchedWrite,
     frozenValues: o.values === 'frozen',
     serializer,
     guards: [...o.guards],

@@ -32,6 +32,11 @@ export interface CacheOptions {
    * Redis) instead of one command each. Only for stores with `getMany` that are not local. @default true
    */
   batchReads?: boolean
+  /**
+   * Send the store writes issued in the same tick as one `setMany` (one pipeline per hash slot on
+   * Redis). Only for stores with `setMany` that are not local. @default true
+   */
+  batchWrites?: boolean
   /** The longest key accepted, in UTF-8 bytes. @default 1024 */
   maxKeyLength?: number
   /** How values are turned into strings. @default jsonSerializer (strict JSON) */

@@ -3,9 +3,9 @@ import type { CacheStats, Operation } from '../events.js'
 import type { Guard } from '../guard.js'
 import type { EntryOptions } from '../options.js'
 import type { Serializer } from '../serializer.js'
-import type { CacheStore } from '../store.js'
+import type { CacheStore, StoreEntry } from '../store.js'
 import type { Emitter } from './emitter.js'
-import type { BatchedRead } from './read-batch.js'
+import type { Batched } from './same-tick.js'
 import { durationOption } from './validate.js'
 
 /** Resolved per-entry times, in milliseconds. */
@@ -31,7 +31,9 @@ export interface CacheContext {
   /** `values: 'frozen'`: callers of one read share one deeply frozen value. */
   readonly frozenValues: boolean
   /** Same-tick reads as one `getMany`, when the store has one and is not local. */
-  readonly batchedRead: BatchedRead | undefined
+  readonly batchedRead: Batched<string> | undefined
+  /** Same-tick writes as one `setMany`, when the store has one and is not local. */
+  readonly batchedWrite: Batched<StoreEntry> | undefined
   readonly maxKeyLength: number
 }
 
@@ -126,4 +128,17 @@ export function storeCall<T>(
       },
     )
   })
+}
+
+/** Writes one encoded entry: through the same-tick batcher when there is one. Rejects typed. */
+export function storeWrite(
+  ctx: CacheContext,
+  key: string,
+  storeKey: string,
+  entry: { value: string; ttlMs: number },
+): Promise<unknown> {
+  if (ctx.batchedWrite) {
+    return ctx.batchedWrite({ key: storeKey, value: entry.value, ttlMs: entry.ttlMs }, key)
+  }
+  return storeCall(ctx, 'write', key, () => ctx.store.set(storeKey, entry.value, entry.ttlMs))
 }

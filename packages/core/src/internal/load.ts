@@ -1,7 +1,7 @@
 import { CacheGuardError, GuardError, LoaderError, SerializeError } from '../errors.js'
 import type { GuardContext } from '../guard.js'
 import type { Loader, LoaderContext } from '../options.js'
-import { type CacheContext, type EntryTimes, jitterFactor, report, storeCall } from './context.js'
+import { type CacheContext, type EntryTimes, jitterFactor, report, storeWrite } from './context.js'
 import { encodeEntry } from './envelope.js'
 import type { Flight, Outcome } from './read-through.js'
 
@@ -134,7 +134,7 @@ export async function writeEntry(
   const text = buildEntry(ctx, payload, times)
   if (text === undefined || flight?.superseded) return
   try {
-    await storeCall(ctx, 'write', key, () => ctx.store.set(storeKey, text.value, text.ttlMs))
+    await storeWrite(ctx, key, storeKey, text)
   } catch (error) {
     report(ctx, 'write', key, error as CacheGuardError)
     return

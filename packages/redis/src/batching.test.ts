@@ -165,6 +165,60 @@ describe('read batching | answers', () => {
   })
 })
 
+describe('write batching', () => {
+  it('writes 64 concurrent sets, each with its own value and TTL', async () => {
+    const cache = createCache({
+      store: redisStore(redis, { prefix }),
+      namespace: 'writes',
+      jitter: 0,
+    })
+    const keys = Array.from({ length: 64 }, (_, i) => `w${i}`)
+    await Promise.all(keys.map((key, i) => cache.set(key, { i }, { ttl: 10_000 + i * 1000 })))
+    for (const [i, key] of keys.entries()) {
+      expect(await cache.get(key)).toEqual({ i })
+      const ttl = await redis.pttl(`${prefix}writes:${key}`)
+      expect(ttl).toBeGreaterThan(10_000 + i * 1000 - 2000)
+      expect(ttl).toBeLessThanOrEqual(10_000 + i * 1000)
+    }
+  })
+
+  it('fails only the callers of a failed setMany, typed', async () => {
+    const base = redisStore(redis, { prefix })
+    let batches = 0
+    const flaky: CacheStore = {
+      ...base,
+      name: 'flaky-writes',
+      get: (key) => base.get(key),
+      set: (key, value, ttlMs) => base.set(key, value, ttlMs),
+      setMany: async () => {
+        batches++
+        throw new Error('pipeline refused')
+      },
+    }
+    const cache = createCache({ store: flaky, namespace: 'flaky-writes' })
+    const settled = await Promise.allSettled(['a', 'b', 'c'].map((key) => cache.set(key, key)))
+    expect(settled.map((s) => (s.status === 'rejected' ? s.reason.code : 'ok'))).toEqual([
+      'ok',
+      'CG_STORE',
+      'CG_STORE',
+    ])
+    expect(batches).toBe(1)
+    expect(await cache.get('a')).toBe('a')
+    expect(await cache.get('b')).toBeUndefined()
+    // A load whose write fails still answers; the failure is an event.
+    const errors: string[] = []
+    cache.on('error', ({ operation, error }) => errors.push(`${operation}:${error.code}`))
+    // The loaders finish in one tick, so their writes do too: one goes out alone, two batched.
+    const gate = new Promise((resolve) => setTimeout(resolve, 20))
+    const loaded = await Promise.all(
+      ['x', 'y', 'z'].map((key) => cache.getOrSet(key, () => gate.then(() => `loaded ${key}`))),
+    )
+    expect(loaded).toEqual(['loaded x', 'loaded y', 'loaded z'])
+    expect(errors).toEqual(['write:CG_STORE', 'write:CG_STORE'])
+    expect(batches).toBe(2)
+  })
+})
+
 describe('read batching | Redis Cluster', () => {
   let cluster: RedisCluster | undefined
   let client: Cluster | undefined

@@ -1,0 +1,126 @@
+import { StoreError, StoreTimeoutError } from '../errors.js'
+import type { CacheStore, StoreEntry } from '../store.js'
+
+/** Sends one item through a batcher; resolves its own answer, rejects with typed errors. */
+export type Batched<I> = (item: I, key: string) => Promise<unknown>
+
+interface Waiter {
+  key: string
+  resolve(answer: unknown): void
+  reject(error: Error): void
+}
+
+interface BatcherOptions<I> {
+  /** `'read'` or `'write'`, for the errors. */
+  operation: string
+  timeoutMs: number
+  /** One item as one command. */
+  one(item: I): Promise<unknown>
+  /** Many items as one command; answers one value per item, in order, or throws. */
+  many(items: I[]): Promise<unknown[]>
+}
+
+// A burst goes out as several commands of at most this many keys, so that no single MGET or
+// pipeline keeps a single-threaded Redis busy for long, and replies start flowing back sooner.
+const MAX_BATCH = 256
+
+/**
+ * Sends the store calls issued in one tick as few commands as possible. The first call of a tick
+ * goes out at once on its own, so a lone caller waits for nothing; the calls that follow it in the
+ * same tick are collected and sent together on `process.nextTick`, after the promise continuations
+ * that issued them. Each caller gets its own answer.
+ *
+ * One timer bounds each command; a command that fails or times out rejects only its own callers.
+ */
+function createBatcher<I>(options: BatcherOptions<I>): Batched<I> {
+  const { operation, timeoutMs } = options
+  let items: I[] = []
+  let waiters: Waiter[] = []
+  let windowOpen = false
+
+  const take = (): void => {
+    const batchItems = items
+    const batchWaiters = waiters
+    items = []
+    waiters = []
+    send(batchItems, batchWaiters)
+  }
+  const closeWindow = (): void => {
+    windowOpen = false
+    if (items.length > 0) take()
+  }
+
+  const send = (batchItems: I[], batchWaiters: Waiter[]): void => {
+    let done = false
+    const timer = setTimeout(() => {
+      done = true
+      for (const w of batchWaiters) w.reject(new StoreTimeoutError(operation, w.key, timeoutMs))
+    }, timeoutMs)
+    // A pending store call must never keep the process alive on its own.
+    timer.unref()
+    const fail = (error: unknown): void => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      for (const w of batchWaiters) w.reject(new StoreError(operation, w.key, error))
+    }
+    const settle = (answers: unknown[]): void => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      for (let i = 0; i < batchWaiters.length; i++) batchWaiters[i]!.resolve(answers[i])
+    }
+    try {
+      if (batchItems.length === 1) {
+        Promise.resolve(options.one(batchItems[0]!)).then((answer) => settle([answer]), fail)
+      } else {
+        Promise.resolve(options.many(batchItems)).then(settle, fail)
+      }
+    } catch (error) {
+      fail(error)
+    }
+  }
+
+  return (item, key) =>
+    new Promise<unknown>((resolve, reject) => {
+      if (!windowOpen) {
+        windowOpen = true
+        process.nextTick(closeWindow)
+        send([item], [{ key, resolve, reject }])
+        return
+      }
+      items.push(item)
+      waiters.push({ key, resolve, reject })
+      if (items.length >= MAX_BATCH) take()
+    })
+}
+
+/** Same-tick reads as one `getMany` (one `MGET`, or one per hash slot on a Cluster). */
+export function createReadBatcher(store: CacheStore, timeoutMs: number): Batched<string> {
+  return createBatcher<string>({
+    operation: 'read',
+    timeoutMs,
+    one: (storeKey) => store.get(storeKey),
+    async many(storeKeys) {
+      const answer: unknown = await store.getMany!(storeKeys)
+      if (!Array.isArray(answer) || answer.length !== storeKeys.length) {
+        const got = Array.isArray(answer) ? `${answer.length} values` : `a ${typeof answer}`
+        throw new Error(`getMany answered ${got} for ${storeKeys.length} keys`)
+      }
+      return answer
+    },
+  })
+}
+
+/** Same-tick writes as one `setMany` (one pipeline, or one per hash slot on a Cluster). */
+export function createWriteBatcher(store: CacheStore, timeoutMs: number): Batched<StoreEntry> {
+  return createBatcher<StoreEntry>({
+    operation: 'write',
+    timeoutMs,
+    one: (entry) => store.set(entry.key, entry.value, entry.ttlMs),
+    async many(entries) {
+      await store.setMany!(entries)
+      return []
+    },
+  })
+}
