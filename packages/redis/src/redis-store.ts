@@ -1,4 +1,4 @@
-import type { CacheStore, StoreEntry } from '@cacheguard/core'
+import type { CacheStore } from '@cacheguard/core'
 import calculateSlot from 'cluster-key-slot'
 import type { Cluster, Redis } from 'ioredis'
 
@@ -38,13 +38,16 @@ export function redisStore(client: Redis | Cluster, options: RedisStoreOptions =
     async getMany(keys) {
       if (keys.length === 0) return []
       if (!isCluster) return toAnswers(await client.mget(keys.map(k)))
-      // MGET across hash slots fails with CROSSSLOT on a Cluster: one MGET per slot, in parallel.
+      // MGET across hash slots fails with CROSSSLOT on a Cluster, and one MGET per slot is one
+      // command per key for scattered keys: one pipeline of GETs per node instead.
       const answers = new Array<string | undefined>(keys.length)
       await Promise.all(
-        groupBySlot(keys.map(k)).map(async ({ keys: slotKeys, indexes }) => {
-          const values = await client.mget(slotKeys)
+        groupByNode(client as Cluster, keys.map(k)).map(async ({ keys: nodeKeys, indexes }) => {
+          const pipeline = client.pipeline()
+          for (const key of nodeKeys) pipeline.get(key)
+          const results = await execOrThrow(pipeline)
           indexes.forEach((index, i) => {
-            answers[index] = values[i] ?? undefined
+            answers[index] = (results[i] as string | null) ?? undefined
           })
         }),
       )
@@ -57,18 +60,18 @@ export function redisStore(client: Redis | Cluster, options: RedisStoreOptions =
 
     async setMany(entries) {
       if (entries.length === 0) return
-      // A Cluster pipeline must stay on one node, so writes are pipelined per hash slot.
-      const groups = isCluster ? groupBySlot(entries.map((e) => k(e.key))) : undefined
-      const batches = groups
-        ? groups.map((g) => g.indexes.map((i) => entries[i]!))
-        : [entries as StoreEntry[]]
+      // A Cluster pipeline must stay on one node, so writes are pipelined per node.
+      const batches = isCluster
+        ? groupByNode(
+            client as Cluster,
+            entries.map((e) => k(e.key)),
+          ).map((g) => g.indexes.map((i) => entries[i]!))
+        : [entries]
       await Promise.all(
         batches.map(async (batch) => {
           const pipeline = client.pipeline()
           for (const entry of batch) pipeline.set(k(entry.key), entry.value, 'PX', entry.ttlMs)
-          const results = (await pipeline.exec()) ?? []
-          const failed = results.find(([error]) => error)
-          if (failed) throw failed[0]
+          await execOrThrow(pipeline)
         }),
       )
     },
@@ -90,17 +93,34 @@ function toAnswers(values: Array<string | null>): Array<string | undefined> {
   return values.map((value) => value ?? undefined)
 }
 
-function groupBySlot(keys: string[]): Array<{ keys: string[]; indexes: number[] }> {
-  const bySlot = new Map<number, { keys: string[]; indexes: number[] }>()
+/** Runs a pipeline; resolves each command's reply, or throws the first command error. */
+async function execOrThrow(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  const results = (await pipeline.exec()) ?? []
+  const failed = results.find(([error]) => error)
+  if (failed) throw failed[0]
+  return results.map(([, reply]) => reply)
+}
+
+/**
+ * Groups keys by the nodes that serve their hash slot, as ioredis requires of a Cluster pipeline.
+ * Before the client knows the slot map, keys are grouped by slot, which is always safe.
+ */
+function groupByNode(
+  cluster: Cluster,
+  keys: string[],
+): Array<{ keys: string[]; indexes: number[] }> {
+  const groups = new Map<string, { keys: string[]; indexes: number[] }>()
   keys.forEach((key, index) => {
     const slot = calculateSlot(key)
-    let group = bySlot.get(slot)
+    const nodes = cluster.slots[slot]
+    const id = nodes && nodes.length > 0 ? nodes.join(',') : `slot:${slot}`
+    let group = groups.get(id)
     if (!group) {
       group = { keys: [], indexes: [] }
-      bySlot.set(slot, group)
+      groups.set(id, group)
     }
     group.keys.push(key)
     group.indexes.push(index)
   })
-  return [...bySlot.values()]
+  return [...groups.values()]
 }
