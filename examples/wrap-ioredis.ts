@@ -4,8 +4,13 @@ import { createCache } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import { Redis } from 'ioredis'
 
-let queries = 0
-const db = { findUser: async (id: number) => (queries++, { id, name: `user ${id}` }) }
+const db = {
+  queries: 0,
+  async findUser(id: number) {
+    this.queries++
+    return { id, name: `user ${id}` }
+  },
+}
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') // yours, not ours
 const cache = createCache({
@@ -21,7 +26,7 @@ const users = await Promise.all(
 )
 // Once more: now Redis answers, and the database is left alone.
 const again = await cache.getOrSet(`user:${id}`, () => db.findUser(id))
-console.log(users[0], again, `${users.length + 1} calls, ${queries} database query`)
+console.log(users[0], again, `calls: ${users.length + 1}, database queries: ${db.queries}`)
 console.log(cache.stats())
 
 await cache.delete(`user:${id}`)

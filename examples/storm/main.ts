@@ -40,7 +40,9 @@ const store: () => CacheStore = redis
 if (redis) console.log(`Store: Redis at ${shown(url)} (keys under ${prefix}, removed at the end)`)
 else if (values.store === 'memory') console.log('Store: memory (--store memory)')
 else if (process.env.REDIS_URL) {
-  console.log(`Store: memory (REDIS_URL=${shown(url)} does not answer: falling back to the memory store)`)
+  console.log(
+    `Store: memory (REDIS_URL=${shown(url)} does not answer: falling back to the memory store)`,
+  )
 } else console.log(`Store: memory (no Redis answers at ${url}; set REDIS_URL to use one)`)
 
 const rows: Array<[string, RunResult]> = []

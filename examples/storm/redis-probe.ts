@@ -1,28 +1,40 @@
 import { Redis } from 'ioredis'
 
 /**
- * Connects to `url` and resolves the client if it answers PING within 500 ms, else `undefined`
- * (and the probe client is closed). Never throws, never hangs.
+ * Connects to `url` and resolves the client if it connects and answers PING within `timeoutMs`,
+ * else `undefined` (and the probe client is closed). Never throws, never hangs.
+ *
+ * @example
+ * const redis = await connectIfAnswering(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
  */
-export async function connectIfAnswering(url: string): Promise<Redis | undefined> {
+export async function connectIfAnswering(url: string, timeoutMs = 500): Promise<Redis | undefined> {
   const client = new Redis(url, {
     lazyConnect: true,
-    connectTimeout: 500,
+    connectTimeout: timeoutMs,
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
+    // A peer that accepted the socket but never answers would hold the process for ioredis's
+    // default 2 s after disconnect().
+    disconnectTimeout: 100,
   })
   client.on('error', () => {})
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs, 'timeout')
+  })
   try {
-    await client.connect()
-    const pong = await Promise.race([
-      client.ping(),
-      new Promise<string>((resolve) => setTimeout(resolve, 500, 'timeout').unref()),
-    ])
-    if (pong === 'PONG') return client
+    // One deadline for both steps: connectTimeout stops at the TCP handshake, and a peer that
+    // accepts but never speaks RESP would leave connect() (its ready check) pending forever.
+    const answer = await Promise.race([client.connect().then(() => client.ping()), deadline])
+    if (answer === 'PONG') return client
   } catch {
     // Not answering: the caller falls back to the memory store.
+  } finally {
+    clearTimeout(timer)
   }
-  client.disconnect()
+  // After a failed connect the client has already ended; disconnecting it again would arm the
+  // disconnect timer on a socket that never closes again.
+  if (client.status !== 'end') client.disconnect()
   return undefined
 }
 

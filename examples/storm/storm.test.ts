@@ -1,41 +1,57 @@
 import { execFile } from 'node:child_process'
+import { createServer, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { memoryStore } from '@cacheguard/core'
+import { type CacheStore, memoryStore } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { connectRedis, redisUrl, uniquePrefix } from '../../test/helpers/redis.js'
+import { type FakeDb, fakeDb } from './fake-db.js'
 import { runPenetration } from './penetration.js'
+import { connectIfAnswering, deleteKeys } from './redis-probe.js'
 import { runBreakdown } from './scenario.js'
 
-const run = promisify(execFile)
 const redis = connectRedis()
+const prefixes: string[] = []
+afterAll(async () => {
+  for (const prefix of prefixes) await deleteKeys(redis, `${prefix}*`)
+})
+
+/** A store factory for each backend; Redis keys get a prefix that is removed after the file. */
+const stores: Array<[string, () => CacheStore]> = [
+  ['memory', () => memoryStore()],
+  ['redis', () => redisStore(redis, { prefix: track(uniquePrefix('storm')) })],
+]
 
 describe('storm demo | breakdown', () => {
-  it.each([
-    ['memory', () => memoryStore()],
-    ['redis', () => redisStore(redis, { prefix: uniquePrefix('storm') })],
-  ] as const)('reports the queries the database really received (%s)', async (_, store) => {
-    const [without, guarded] = await runBreakdown({ store, requests: 200, latencyMs: 5 })
-    // The unprotected run let (nearly) every request through; cacheguard let one.
+  it.each(stores)('reports the queries the database really received (%s)', async (_, store) => {
+    const dbs: FakeDb[] = []
+    const db = () => dbs[dbs.push(fakeDb({ latencyMs: 5 })) - 1]!
+    const [without, guarded] = await runBreakdown({ store, requests: 200, latencyMs: 5, db })
+
+    // Plain cache-aside let (nearly) every request through; cacheguard let exactly one.
     expect(without.dbQueries).toBeGreaterThan(150)
     expect(guarded.dbQueries).toBe(1)
     expect(guarded.peakConcurrent).toBe(1)
+    // The numbers reported are the ones the databases counted, run by run.
+    expect(dbs).toHaveLength(2)
+    expect([without.dbQueries, guarded.dbQueries]).toEqual(dbs.map((d) => d.queries))
+    expect([without.peakConcurrent, guarded.peakConcurrent]).toEqual(
+      dbs.map((d) => d.peakConcurrent),
+    )
     for (const result of [without, guarded]) {
-      expect(result.requests).toBe(200)
-      expect(result.errors).toBe(0)
+      expect(result).toMatchObject({ requests: 200, errors: 0 })
       expect(result.p99Ms).toBeGreaterThanOrEqual(result.p50Ms)
+      // Every request waited for a 5 ms query; libuv timers count whole milliseconds from the
+      // loop's cached clock, so by performance.now() one may fire up to ~1 ms early.
+      expect(result.p50Ms).toBeGreaterThan(3)
     }
   })
+})
 
-  it.each([
-    ['memory', false],
-    ['redis', true],
-  ] as const)('penetration: the database sees only the false positives (%s)', async (_, shared) => {
-    const store = shared
-      ? () => redisStore(redis, { prefix: uniquePrefix('storm') })
-      : () => memoryStore()
-    const filterOn = shared ? { redis, prefix: uniquePrefix('storm-bloom') } : {}
+describe('storm demo | penetration', () => {
+  it.each(stores)('the database sees only the false positives (%s)', async (name, store) => {
+    const filterOn = name === 'redis' ? { redis, prefix: track(uniquePrefix('storm-bloom')) } : {}
     const [without, guarded] = await runPenetration({
       store,
       requests: 2000,
@@ -47,68 +63,114 @@ describe('storm demo | breakdown', () => {
     // 1% false positives: about 20 of 2,000; far below the unprotected run either way.
     expect(guarded.dbQueries).toBeLessThanOrEqual(60)
     expect(without.errors + guarded.errors).toBe(0)
-    if (shared) {
-      const keys = await redis.keys(`${filterOn.prefix}*`)
-      if (keys.length > 0) await redis.del(keys)
+  })
+})
+
+describe('storm demo | CLI', () => {
+  it('prints the table from a real run on Redis and removes its keys', async () => {
+    const { stdout } = await runTs('storm/main.ts', ['--requests', '100', '--unknown', '500'], {
+      REDIS_URL: redisUrl(),
+    })
+    const lines = stdout.split('\n')
+    expect(lines[0]).toMatch(/^Store: Redis at /)
+    const breakdown = lines.filter((line) => line.startsWith('breakdown '))
+    // scenario, run, db queries, ...: without cacheguard 100 queries, with it 1.
+    expect(breakdown.map((line) => line.split(/\s{2,}/)[2])).toEqual(['100', '1'])
+    expect(stdout).toMatch(/breakdown: 100 database queries became 1;/)
+    const penetration = lines.filter((line) => line.startsWith('penetration '))
+    expect(penetration.map((line) => line.split(/\s{2,}/)[2])[0]).toBe('500')
+    const prefix = lines[0]!.match(/keys under (\S+),/)?.[1]
+    expect(prefix).toMatch(/^storm:/)
+    expect(await keysMatching(`${prefix}*`)).toEqual([])
+  })
+
+  it('falls back to the memory store when REDIS_URL does not answer, and says so first', async () => {
+    const args = ['--scenario', 'breakdown', '--requests', '50', '--latency', '5']
+    const { stdout } = await runTs('storm/main.ts', args, { REDIS_URL: 'redis://127.0.0.1:1' })
+    expect(stdout.split('\n')[0]).toBe(
+      'Store: memory (REDIS_URL=redis://127.0.0.1:1 does not answer: falling back to the memory store)',
+    )
+    expect(stdout).toMatch(/breakdown: 50 database queries became 1;/)
+  })
+
+  it('uses the memory store on --store memory', async () => {
+    const args = ['--store', 'memory', '--scenario', 'breakdown', '--requests', '50']
+    const { stdout } = await runTs('storm/main.ts', [...args, '--latency', '5'], {
+      REDIS_URL: redisUrl(),
+    })
+    expect(stdout.split('\n')[0]).toBe('Store: memory (--store memory)')
+  })
+})
+
+describe('storm demo | Redis probe', () => {
+  it('gives up within its timeout on a server that accepts but never answers', async () => {
+    const sockets: Socket[] = []
+    const server = createServer((socket) => void sockets.push(socket)).listen(0, '127.0.0.1')
+    await new Promise((resolve) => server.once('listening', resolve))
+    const { port } = server.address() as { port: number }
+    try {
+      const started = performance.now()
+      expect(await connectIfAnswering(`redis://127.0.0.1:${port}`, 200)).toBeUndefined()
+      expect(performance.now() - started).toBeLessThan(1000)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => server.close(resolve))
     }
   })
 
-  it('prints the table from a real run of the CLI', async () => {
-    const main = fileURLToPath(new URL('./main.ts', import.meta.url))
-    const { stdout } = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=cacheguard-source',
-        main,
-        '--requests',
-        '100',
-        '--unknown',
-        '500',
-        '--latency',
-        '5',
-      ],
-      {
-        env: { ...process.env, REDIS_URL: redisUrl() },
-        cwd: fileURLToPath(new URL('..', import.meta.url)),
-      },
-    )
-    expect(stdout).toContain('Store: Redis')
-    const withRow = stdout
-      .split('\n')
-      .find((line) => line.includes('with cacheguard') && line.startsWith('breakdown'))
-    expect(withRow?.split(/\s{2,}/)[2]).toBe('1')
-    expect(stdout).toMatch(/breakdown: \d+ database queries became 1;/)
-    const penetration = stdout.split('\n').filter((line) => line.startsWith('penetration '))
-    expect(penetration.map((line) => line.split(/\s{2,}/)[2])[0]).toBe('500')
+  it('resolves a client that answers', async () => {
+    const client = await connectIfAnswering(redisUrl())
+    expect(await client?.ping()).toBe('PONG')
+    await client?.quit()
   })
+})
 
-  it('runs the README example against the real Redis', async () => {
-    const file = fileURLToPath(new URL('../wrap-ioredis.ts', import.meta.url))
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=cacheguard-source', file],
-      {
-        env: { ...process.env, REDIS_URL: redisUrl() },
-        cwd: fileURLToPath(new URL('..', import.meta.url)),
-      },
-    )
+describe('examples', () => {
+  it('runs the README example against the real Redis and leaves no key behind', async () => {
+    const run = runTs('wrap-ioredis.ts', [], { REDIS_URL: redisUrl() })
+    const { stdout } = await run
     expect(stdout).toContain(
-      "{ id: 42, name: 'user 42' } loaded once for 100 concurrent calls: true",
+      "{ id: 42, name: 'user 42' } { id: 42, name: 'user 42' } calls: 101, database queries: 1",
     )
-    expect(stdout).toContain('from Redis: true')
+    for (const counter of ['hits: 1', 'misses: 100', 'loads: 1', 'coalesced: 99', 'errors: 0']) {
+      expect(stdout).toContain(counter)
+    }
+    expect(await keysMatching(`example:${run.child.pid}:*`)).toEqual([])
   })
 
   it('runs the @cacheguard/bloom README example', async () => {
-    const file = fileURLToPath(new URL('../bloom-guard.ts', import.meta.url))
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=cacheguard-source', file],
-      {
-        cwd: fileURLToPath(new URL('..', import.meta.url)),
-      },
-    )
+    const { stdout } = await runTs('bloom-guard.ts', [], {})
     expect(stdout.trim().split('\n')).toEqual(["{ id: '7' }", 'undefined', '1'])
   })
 })
+
+/** Remembers a Redis key prefix for the cleanup after the file. */
+function track(prefix: string): string {
+  prefixes.push(prefix)
+  return prefix
+}
+
+/** Every key matching `pattern`, by a full SCAN. */
+async function keysMatching(pattern: string): Promise<string[]> {
+  const found: string[] = []
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+    found.push(...keys)
+    cursor = next
+  } while (cursor !== '0')
+  return found
+}
+
+/**
+ * Runs an example (a path under examples/) as a real child process, the way a user would: node
+ * with tsx and the source condition. Rejects when it exits with anything but 0.
+ */
+function runTs(file: string, args: string[], env: Record<string, string>) {
+  const examples = fileURLToPath(new URL('..', import.meta.url))
+  return promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=cacheguard-source', file, ...args],
+    { cwd: examples, env: { ...process.env, ...env }, timeout: 20_000 },
+  )
+}
