@@ -1,17 +1,26 @@
 /** One operation of a benchmark; `worker` is the caller's index, from 0 to concurrency - 1. */
 export type Operation = (worker: number) => Promise<unknown>
 
+/** What one timed run of an operation measured. */
+export interface Sample {
+  opsPerSecond: number
+  /** CPU time of this whole process (user + system) per operation, in microseconds. */
+  cpuMicrosPerOp: number
+}
+
 /**
- * Runs `operation` from `concurrency` callers, each looping one call at a time, for `seconds`,
- * and returns operations per second.
+ * Runs `operation` from `concurrency` callers, each looping one call at a time, for `seconds`.
+ * Calls still in flight at the deadline are awaited and counted, over the time they really took.
  */
-export async function opsPerSecond(
+export async function sample(
   operation: Operation,
   concurrency: number,
   seconds: number,
-): Promise<number> {
+): Promise<Sample> {
   let ops = 0
-  const end = performance.now() + seconds * 1000
+  const started = performance.now()
+  const end = started + seconds * 1000
+  const cpuBefore = process.cpuUsage()
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
       while (performance.now() < end) {
@@ -20,9 +29,21 @@ export async function opsPerSecond(
       }
     }),
   )
-  return ops / seconds
+  const cpu = process.cpuUsage(cpuBefore)
+  const elapsed = (performance.now() - started) / 1000
+  return { opsPerSecond: ops / elapsed, cpuMicrosPerOp: (cpu.user + cpu.system) / ops }
 }
 
+/** Operations per second of `operation` from `concurrency` callers over `seconds`. */
+export async function opsPerSecond(
+  operation: Operation,
+  concurrency: number,
+  seconds: number,
+): Promise<number> {
+  return (await sample(operation, concurrency, seconds)).opsPerSecond
+}
+
+/** The middle value (the mean of the two middle values for an even count). */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
@@ -38,8 +59,16 @@ export interface Contender {
 export interface Comparison {
   scenario: string
   concurrency: number
-  /** Median ops/s per contender, baseline first. */
-  results: Array<{ name: string; opsPerSecond: number; ratio: number }>
+  /** Medians per contender, baseline first. */
+  results: Array<{
+    name: string
+    opsPerSecond: number
+    /** Median ops/s divided by the baseline's median ops/s: the headline figure. */
+    ratio: number
+    /** The lowest and highest ratio to the baseline's run of the same round: the spread. */
+    roundRatios: [number, number]
+    cpuMicrosPerOp: number
+  }>
 }
 
 /**
@@ -51,39 +80,45 @@ export async function compare(
   contenders: Contender[],
   options: { concurrency: number; rounds: number; seconds: number },
 ): Promise<Comparison> {
-  const samples = contenders.map(() => [] as number[])
-  for (const contender of contenders)
-    await opsPerSecond(contender.operation, options.concurrency, 0.2)
+  const samples = contenders.map(() => [] as Sample[])
+  for (const contender of contenders) await sample(contender.operation, options.concurrency, 0.2)
   for (let round = 0; round < options.rounds; round++) {
     for (const [i, contender] of contenders.entries()) {
-      samples[i]!.push(
-        await opsPerSecond(contender.operation, options.concurrency, options.seconds),
-      )
+      samples[i]!.push(await sample(contender.operation, options.concurrency, options.seconds))
     }
   }
-  const medians = samples.map(median)
+  const baseline = samples[0]!.map((s) => s.opsPerSecond)
+  const baselineMedian = median(baseline)
   return {
     scenario,
     concurrency: options.concurrency,
-    results: contenders.map((c, i) => ({
-      name: c.name,
-      opsPerSecond: medians[i]!,
-      ratio: medians[i]! / medians[0]!,
-    })),
+    results: contenders.map((c, i) => {
+      const ops = samples[i]!.map((s) => s.opsPerSecond)
+      const paired = ops.map((value, round) => value / baseline[round]!)
+      return {
+        name: c.name,
+        opsPerSecond: median(ops),
+        ratio: median(ops) / baselineMedian,
+        roundRatios: [Math.min(...paired), Math.max(...paired)],
+        cpuMicrosPerOp: median(samples[i]!.map((s) => s.cpuMicrosPerOp)),
+      }
+    }),
   }
 }
 
-/** Prints comparisons as one table. */
+/** Prints comparisons as one table, ratios first. */
 export function printTable(comparisons: Comparison[]): void {
-  const rows = [['scenario', 'concurrency', 'contender', 'ops/s', 'ratio']]
+  const rows = [['scenario', 'callers', 'contender', 'ratio', 'per round', 'ops/s', 'CPU µs/op']]
   for (const c of comparisons) {
     for (const r of c.results) {
       rows.push([
         c.scenario,
         String(c.concurrency),
         r.name,
-        Math.round(r.opsPerSecond).toLocaleString('en-US'),
         r.ratio.toFixed(2),
+        `${r.roundRatios[0].toFixed(2)}–${r.roundRatios[1].toFixed(2)}`,
+        Math.round(r.opsPerSecond).toLocaleString('en-US'),
+        r.cpuMicrosPerOp.toFixed(2),
       ])
     }
   }

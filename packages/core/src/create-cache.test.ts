@@ -210,6 +210,7 @@ describe('createCache | stats and events', () => {
       loads: 2,
       coalesced: 0,
       blocked: 0,
+      overloaded: 0,
       corrupt: 0,
       errors: 0,
       hitRate: 0.6,

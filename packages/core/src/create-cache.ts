@@ -10,6 +10,7 @@ import {
   toStoreKey,
 } from './internal/context.js'
 import { Emitter } from './internal/emitter.js'
+import { createLimiter } from './internal/limiter.js'
 import { buildEntry, notifyWritten } from './internal/load.js'
 import {
   decodeStored,
@@ -68,6 +69,8 @@ const DEFAULTS = {
   serializer: jsonSerializer,
   batchReads: true,
   batchWrites: true,
+  loadConcurrency: Number.POSITIVE_INFINITY,
+  loadQueue: 1000,
   values: 'copy',
 } satisfies CacheOptions
 
@@ -210,6 +213,21 @@ function resolveOptions(options: CacheOptions): CacheContext {
       `Expected \`batchWrites\` to be a boolean, got ${describeValue(o.batchWrites)}`,
     )
   }
+  const loadConcurrency = numberOption(
+    'loadConcurrency',
+    o.loadConcurrency,
+    1,
+    Number.POSITIVE_INFINITY,
+  )
+  if (Number.isFinite(loadConcurrency) && !Number.isInteger(loadConcurrency)) {
+    throw new TypeError(
+      `Expected \`loadConcurrency\` to be an integer or Infinity, got ${describeValue(loadConcurrency)}`,
+    )
+  }
+  const loadQueue = numberOption('loadQueue', o.loadQueue, 0, Number.POSITIVE_INFINITY)
+  const limiter = Number.isFinite(loadConcurrency)
+    ? createLimiter(loadConcurrency, loadQueue)
+    : undefined
   const remote = store.local !== true
   const batchedRead =
     o.batchReads && remote && typeof store.getMany === 'function'
@@ -224,6 +242,7 @@ function resolveOptions(options: CacheOptions): CacheContext {
     store,
     batchedRead,
     batchedWrite,
+    limiter,
     frozenValues: o.values === 'frozen',
     serializer,
     guards: [...o.guards],
@@ -236,6 +255,7 @@ function resolveOptions(options: CacheOptions): CacheContext {
       loads: 0,
       coalesced: 0,
       blocked: 0,
+      overloaded: 0,
       corrupt: 0,
       errors: 0,
     },

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'CG_LOADER'
   | 'CG_GUARD'
   | 'CG_BLOOM_CONFIG_MISMATCH'
+  | 'CG_OVERLOADED'
 
 export interface CacheGuardErrorOptions {
   /** The cache key involved, when there is one. */
@@ -133,6 +134,21 @@ export class BloomConfigMismatchError extends CacheGuardError {
   }
 }
 
+/**
+ * Every load slot (`loadConcurrency`) is taken and the queue (`loadQueue`) is full: the loader was
+ * not called, so the database behind the cache is not asked for more than it was given.
+ */
+export class OverloadedError extends CacheGuardError {
+  override readonly name = 'OverloadedError'
+  constructor(key: string, concurrency: number, queue: number) {
+    super(
+      'CG_OVERLOADED',
+      `Not loading key \`${key}\`: ${concurrency} loads are running and ${queue} are waiting (loadConcurrency, loadQueue)`,
+      { key },
+    )
+  }
+}
+
 /** Every error class, by code, so callers can match on `errors.CG_STORE` and docs stay in step. */
 export const errors = {
   CG_INVALID_KEY: InvalidKeyError,
@@ -143,4 +159,5 @@ export const errors = {
   CG_LOADER: LoaderError,
   CG_GUARD: GuardError,
   CG_BLOOM_CONFIG_MISMATCH: BloomConfigMismatchError,
+  CG_OVERLOADED: OverloadedError,
 } as const satisfies Record<ErrorCode, new (...args: never[]) => CacheGuardError>

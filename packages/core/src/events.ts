@@ -14,6 +14,8 @@ export interface CacheStats {
   coalesced: number
   /** Keys a guard answered as "not found" without loading. */
   blocked: number
+  /** Loads refused because every load slot was taken and the queue was full (`CG_OVERLOADED`). */
+  overloaded: number
   /** Stored entries that were not valid and were treated as misses. */
   corrupt: number
   /** Errors reported through the `error` event: store failures, loader failures, corrupt entries. */

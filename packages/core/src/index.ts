@@ -10,6 +10,7 @@ export {
   GuardError,
   InvalidKeyError,
   LoaderError,
+  OverloadedError,
   SerializeError,
   StoreError,
   StoreTimeoutError,

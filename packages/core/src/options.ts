@@ -19,6 +19,14 @@ export interface CacheOptions {
   negativeTtl?: Duration
   /** Guards around the load path, outermost first. @default [] */
   guards?: Guard[]
+  /**
+   * The most loader calls running at once in this process; beyond it loads wait in a queue of
+   * `loadQueue`, and beyond that callers get `CG_OVERLOADED` (a background refresh is skipped and
+   * the stale value stays). What stands between a cold cache and the database. @default Infinity
+   */
+  loadConcurrency?: number
+  /** Loads that may wait for a slot when `loadConcurrency` are running. @default 1000 */
+  loadQueue?: number
   /** How long one store operation may take before it counts as failed and the cache falls back to the loader. @default '500ms' */
   timeout?: Duration
   /**

@@ -5,6 +5,7 @@ import type { EntryOptions } from '../options.js'
 import type { Serializer } from '../serializer.js'
 import type { CacheStore, StoreEntry } from '../store.js'
 import type { Emitter } from './emitter.js'
+import type { Limiter } from './limiter.js'
 import type { Batched } from './same-tick.js'
 import { durationOption } from './validate.js'
 
@@ -28,6 +29,8 @@ export interface CacheContext {
   readonly defaults: EntryTimes
   readonly jitter: number
   readonly timeoutMs: number
+  /** The cap on concurrent loads; `undefined` when there is none. */
+  readonly limiter: Limiter | undefined
   /** `values: 'frozen'`: callers of one read share one deeply frozen value. */
   readonly frozenValues: boolean
   /** Same-tick reads as one `getMany`, when the store has one and is not local. */

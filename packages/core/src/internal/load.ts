@@ -1,4 +1,10 @@
-import { CacheGuardError, GuardError, LoaderError, SerializeError } from '../errors.js'
+import {
+  CacheGuardError,
+  GuardError,
+  LoaderError,
+  OverloadedError,
+  SerializeError,
+} from '../errors.js'
 import type { GuardContext } from '../guard.js'
 import type { Loader, LoaderContext } from '../options.js'
 import { type CacheContext, type EntryTimes, jitterFactor, report, storeWrite } from './context.js'
@@ -64,7 +70,16 @@ async function loadAndWrite(
     }
     return value
   }
-  let next = callLoader
+  // The cap sits innermost: a key a guard blocks, or waits on, never takes a load slot.
+  const limiter = ctx.limiter
+  let next = limiter
+    ? () => {
+        const queued = limiter.run(callLoader)
+        if (queued) return queued
+        ctx.counters.overloaded++
+        throw new OverloadedError(key, limiter.active, limiter.queued)
+      }
+    : callLoader
   for (let i = ctx.guards.length - 1; i >= 0; i--) {
     const guard = ctx.guards[i]!
     if (!guard.load) continue
