@@ -36,12 +36,12 @@ export interface CacheOptions {
    */
   values?: 'copy' | 'frozen'
   /**
-   * Send the store reads issued in the same tick as one `getMany` (one `MGET` per hash slot on
+   * Send the store reads issued in the same tick as one `getMany` (one `MGET`; one pipeline per node on
    * Redis) instead of one command each. Only for stores with `getMany` that are not local. @default true
    */
   batchReads?: boolean
   /**
-   * Send the store writes issued in the same tick as one `setMany` (one pipeline per hash slot on
+   * Send the store writes issued in the same tick as one `setMany` (one pipeline, per node on
    * Redis). Only for stores with `setMany` that are not local. @default true
    */
   batchWrites?: boolean

@@ -95,7 +95,7 @@ function createBatcher<I>(options: BatcherOptions<I>): Batched<I> {
     })
 }
 
-/** Same-tick reads as one `getMany` (one `MGET`, or one per hash slot on a Cluster). */
+/** Same-tick reads as one `getMany` (one `MGET`, or one pipeline per node on a Cluster). */
 export function createReadBatcher(store: CacheStore, timeoutMs: number): Batched<string> {
   return createBatcher<string>({
     operation: 'read',
@@ -112,7 +112,7 @@ export function createReadBatcher(store: CacheStore, timeoutMs: number): Batched
   })
 }
 
-/** Same-tick writes as one `setMany` (one pipeline, or one per hash slot on a Cluster). */
+/** Same-tick writes as one `setMany` (one pipeline, or one per node on a Cluster). */
 export function createWriteBatcher(store: CacheStore, timeoutMs: number): Batched<StoreEntry> {
   return createBatcher<StoreEntry>({
     operation: 'write',
