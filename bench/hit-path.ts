@@ -6,7 +6,13 @@ import { createCache } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
-import { type Comparison, type Contender, compare, opsPerSecond, printTable } from './lib/measure.js'
+import {
+  type Comparison,
+  type Contender,
+  compare,
+  opsPerSecond,
+  printTable,
+} from './lib/measure.js'
 import { runInfo } from './lib/run-info.js'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 1)

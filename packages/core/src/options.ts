@@ -36,13 +36,14 @@ export interface CacheOptions {
    */
   values?: 'copy' | 'frozen'
   /**
-   * Send the store reads issued in the same tick as one `getMany` (one `MGET`; one pipeline per node on
-   * Redis) instead of one command each. Only for stores with `getMany` that are not local. @default true
+   * Send the store reads issued in the same tick as one `getMany` (on Redis one `MGET`, on a
+   * Cluster one pipeline per node) instead of one command each; the first read of a tick goes out
+   * at once. Only for stores with `getMany` that are not local. @default true
    */
   batchReads?: boolean
   /**
-   * Send the store writes issued in the same tick as one `setMany` (one pipeline, per node on
-   * Redis). Only for stores with `setMany` that are not local. @default true
+   * Send the store writes issued in the same tick as one `setMany` (one pipeline, per node on a
+   * Cluster). Only for stores with `setMany` that are not local. @default true
    */
   batchWrites?: boolean
   /** The longest key accepted, in UTF-8 bytes. @default 1024 */
