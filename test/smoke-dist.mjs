@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { bloomGuard, memoryBloom } from '@cacheguard/bloom'
 import { CacheGuardError, createCache, memoryStore } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
+import { warmup } from '@cacheguard/warmup'
 import { Redis } from 'ioredis'
 
 const memory = createCache({ store: memoryStore({ policy: 'lfu' }) })
@@ -24,6 +25,9 @@ const guarded = createCache({ guards: [bloomGuard({ filter })] })
 assert.deepEqual(await guarded.getOrSet('user:1', load), { id: 1 })
 assert.equal(await guarded.getOrSet('user:2', load), undefined)
 assert.equal(guarded.stats().blocked, 1)
+
+const warmed = await warmup(memory, { keys: ['user:7', 'user:8'], load: async (key) => ({ key }) })
+assert.equal(warmed.loaded, 2)
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
   maxRetriesPerRequest: 1,

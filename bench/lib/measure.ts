@@ -6,6 +6,8 @@ export interface Sample {
   opsPerSecond: number
   /** CPU time of this whole process (user + system) per operation, in microseconds. */
   cpuMicrosPerOp: number
+  /** How long the run took, calls in flight at the deadline included. */
+  seconds: number
 }
 
 /**
@@ -31,7 +33,11 @@ export async function sample(
   )
   const cpu = process.cpuUsage(cpuBefore)
   const elapsed = (performance.now() - started) / 1000
-  return { opsPerSecond: ops / elapsed, cpuMicrosPerOp: (cpu.user + cpu.system) / ops }
+  return {
+    opsPerSecond: ops / elapsed,
+    cpuMicrosPerOp: (cpu.user + cpu.system) / ops,
+    seconds: elapsed,
+  }
 }
 
 /** Operations per second of `operation` from `concurrency` callers over `seconds`. */
@@ -71,9 +77,14 @@ export interface Comparison {
   }>
 }
 
+/** How long each contender runs before the next one takes over, within a round. */
+const SLICE_SECONDS = 0.1
+
 /**
- * Measures contenders in alternating rounds (A, B, A, B, ...) after a warmup, so that drift of
- * the machine hits all of them alike, and reports each median as a ratio to the first.
+ * Measures contenders in alternating rounds after a warmup, and reports each median as a ratio to
+ * the first. Within a round the contenders take turns every 0.1 s (A, B, A, B, ...) until each
+ * has run for `seconds`: the machine's state drifts (a small VM's CPUs fall asleep between round
+ * trips, or stay awake, for seconds at a time), and fine turns expose every contender to it alike.
  */
 export async function compare(
   scenario: string,
@@ -82,9 +93,25 @@ export async function compare(
 ): Promise<Comparison> {
   const samples = contenders.map(() => [] as Sample[])
   for (const contender of contenders) await sample(contender.operation, options.concurrency, 0.2)
+  const slices = Math.max(1, Math.round(options.seconds / SLICE_SECONDS))
   for (let round = 0; round < options.rounds; round++) {
-    for (const [i, contender] of contenders.entries()) {
-      samples[i]!.push(await sample(contender.operation, options.concurrency, options.seconds))
+    const totals = contenders.map(() => ({ ops: 0, seconds: 0, cpuMicros: 0 }))
+    for (let slice = 0; slice < slices; slice++) {
+      for (const [i, contender] of contenders.entries()) {
+        const run = await sample(contender.operation, options.concurrency, options.seconds / slices)
+        const total = totals[i]!
+        const ops = run.opsPerSecond * run.seconds
+        total.ops += ops
+        total.seconds += run.seconds
+        total.cpuMicros += run.cpuMicrosPerOp * ops
+      }
+    }
+    for (const [i, total] of totals.entries()) {
+      samples[i]!.push({
+        opsPerSecond: total.ops / total.seconds,
+        cpuMicrosPerOp: total.cpuMicros / total.ops,
+        seconds: total.seconds,
+      })
     }
   }
   const baseline = samples[0]!.map((s) => s.opsPerSecond)

@@ -272,3 +272,18 @@ describe('createCache | values', () => {
     )
   })
 })
+
+describe('createCache | has', () => {
+  it('tells whether a fresh entry exists, for how long, without counting', async () => {
+    const cache = createCache({ ttl: '1m', jitter: 0 })
+    expect(await cache.has('k')).toBe(false)
+    await cache.set('k', 1)
+    await cache.set('gone', null)
+    expect(await cache.has('k')).toBe(true)
+    expect(await cache.has('gone')).toBe(true)
+    expect(await cache.has('k', { freshFor: '30s' })).toBe(true)
+    expect(await cache.has('k', { freshFor: '2m' })).toBe(false)
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 0 })
+    await expect(cache.has('k', { freshFor: -1 })).rejects.toThrow(TypeError)
+  })
+})

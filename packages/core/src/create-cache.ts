@@ -1,3 +1,4 @@
+import type { Duration } from './duration.js'
 import { type CacheGuardError, SerializeError } from './errors.js'
 import type { CacheEventName, CacheStats, Listener } from './events.js'
 import type { Guard } from './guard.js'
@@ -49,6 +50,12 @@ export interface Cache {
    * `CG_SERIALIZE` (nothing written) or `CG_STORE` / `CG_STORE_TIMEOUT`.
    */
   set<T>(key: string, value: T | null | undefined, options?: EntryOptions): Promise<void>
+  /**
+   * Whether a fresh entry (a value, or a remembered "not found") exists for `key` and stays fresh
+   * for at least `freshFor` more. Counts nothing in stats; a store failure answers `false` (and is
+   * reported). Warmups use it to skip keys that need no work.
+   */
+  has(key: string, options?: { freshFor?: Duration }): Promise<boolean>
   /** Removes a key; resolves `true` when something was removed. Rejects with `CG_STORE` on store failure. */
   delete(key: string): Promise<boolean>
   /** A snapshot of the counters since the cache was created. */
@@ -141,6 +148,14 @@ export function createCache(options: CacheOptions = {}): Cache {
         throw error
       }
       await notifyWritten(ctx, key, storeKey, payload !== undefined)
+    },
+
+    async has(key, options) {
+      const storeKey = toStoreKey(ctx, key)
+      const freshFor =
+        options?.freshFor === undefined ? 0 : durationOption('freshFor', options.freshFor, 0)
+      const entry = await readEntry(ctx, key, storeKey)
+      return entry !== undefined && Date.now() + freshFor < entry.freshUntil
     },
 
     async delete(key) {
