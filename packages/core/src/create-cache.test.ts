@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { createCache } from './create-cache.js'
-import { CacheGuardError } from './errors.js'
+import { CacheGuardError, ValueTooLargeError } from './errors.js'
 import type { CacheEvents } from './events.js'
 import { memoryStore } from './memory-store.js'
+import type { CacheStore } from './store.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -28,7 +29,16 @@ describe('createCache | options', () => {
     [{ jitter: '0.1' }, 'Expected `jitter` to be a number from 0 to 1, got `"0.1"` (string)'],
     [{ grace: -5 }, 'Expected `grace` to be a duration of 0 or more'],
     [{ negativeTtl: Number.NaN }, 'Expected `negativeTtl` to be a duration of 0 or more'],
-    [{ timeout: 0 }, 'Expected `timeout` to be a positive duration'],
+    [{ storeTimeout: 0 }, 'Expected `storeTimeout` to be a positive duration'],
+    [{ timeout: '1s' }, 'Expected `timeout` to be an object such as { soft'],
+    [{ timeout: { hard: 0 } }, 'Expected `timeout.hard` to be a positive duration'],
+    [{ timeout: { soft: -1 } }, 'Expected `timeout.soft` to be a duration of 0 or more'],
+    [{ earlyRefresh: { beta: 0 } }, 'Expected `earlyRefresh.beta` to be a number from'],
+    [{ earlyRefresh: { threshold: 1 } }, 'Expected `earlyRefresh.threshold` to be below 1'],
+    [
+      { earlyRefresh: { beta: 1, threshold: 0.5 } },
+      'Expected `earlyRefresh` to be { beta: number }',
+    ],
     [
       { maxKeyLength: 1.5 },
       'Expected `maxKeyLength` to be an integer from 1 or more, got `1.5` (number)',
@@ -211,10 +221,22 @@ describe('createCache | stats and events', () => {
       coalesced: 0,
       blocked: 0,
       overloaded: 0,
+      shortCircuited: 0,
+      fenced: 0,
+      earlyRefreshes: 0,
       corrupt: 0,
       errors: 0,
       hitRate: 0.6,
     })
+  })
+
+  it('counts a read whose load failed as a miss, for every caller that shared it', async () => {
+    const cache = createCache()
+    const failing = async () => {
+      throw new Error('database down')
+    }
+    await Promise.allSettled([1, 2, 3].map(() => cache.getOrSet('down', failing)))
+    expect(cache.stats()).toMatchObject({ hits: 0, misses: 3, loads: 1, coalesced: 2, errors: 1 })
   })
 
   it('emits events, and a throwing listener never breaks a read', async () => {
@@ -285,5 +307,31 @@ describe('createCache | has', () => {
     expect(await cache.has('k', { freshFor: '2m' })).toBe(false)
     expect(cache.stats()).toMatchObject({ hits: 0, misses: 0 })
     await expect(cache.has('k', { freshFor: -1 })).rejects.toThrow(TypeError)
+  })
+})
+
+describe('createCache | a store that refuses a value', () => {
+  it('keeps the code of a typed store error, and does not count it against the store', async () => {
+    const inner = memoryStore()
+    const store: CacheStore = {
+      name: 'small',
+      get: (key) => inner.get(key),
+      delete: (key) => inner.delete(key),
+      async set(key, value, ttlMs) {
+        if (value.length > 100) throw new ValueTooLargeError(key, value.length, 100)
+        await inner.set(key, value, ttlMs)
+      },
+    }
+    const cache = createCache({ store, breaker: { failures: 1 } })
+    const reported: string[] = []
+    cache.on('error', ({ operation, error }) => reported.push(`${operation}:${error.code}`))
+    const big = 'x'.repeat(200)
+    await expect(cache.set('big', big)).rejects.toMatchObject({ code: 'CG_VALUE_TOO_LARGE' })
+    // A load still answers with its value, uncached; the error is reported.
+    expect(await cache.getOrSet('loaded', () => big)).toBe(big)
+    expect(reported).toEqual(['write:CG_VALUE_TOO_LARGE', 'write:CG_VALUE_TOO_LARGE'])
+    // The breaker (one failure opens it) stayed closed: small writes still reach the store.
+    await cache.set('small', 'ok')
+    expect(await cache.get('small')).toBe('ok')
   })
 })

@@ -1,31 +1,21 @@
 import type { Duration } from './duration.js'
 import { type CacheGuardError, SerializeError } from './errors.js'
 import type { CacheEventName, CacheStats, Listener } from './events.js'
-import type { Guard } from './guard.js'
-import {
-  type CacheContext,
-  entryTimes,
-  report,
-  storeCall,
-  storeWrite,
-  toStoreKey,
-} from './internal/context.js'
-import { Emitter } from './internal/emitter.js'
-import { createLimiter } from './internal/limiter.js'
+import { entryTimes, report, toStoreKey } from './internal/context.js'
 import { buildEntry, notifyWritten } from './internal/load.js'
+import { type Flights, getOrSet, supersede } from './internal/read-through.js'
+import { resolveOptions } from './internal/resolve-options.js'
 import {
-  decodeStored,
-  deepFreeze,
-  type Flights,
-  getOrSet,
+  forgetLocal,
   readEntry,
-  supersede,
-} from './internal/read-through.js'
-import { createReadBatcher, createWriteBatcher } from './internal/same-tick.js'
-import { describeValue, durationOption, numberOption } from './internal/validate.js'
-import { memoryStore } from './memory-store.js'
+  removeEntry,
+  storeWrite,
+  storeWriteFenced,
+  takeFence,
+} from './internal/tiers.js'
+import { describeValue, durationOption } from './internal/validate.js'
+import { decodeStored, deepFreeze } from './internal/values.js'
 import type { CacheOptions, EntryOptions, Loader } from './options.js'
-import { jsonSerializer } from './serializer.js'
 
 /** A cache created by `createCache`. */
 export interface Cache {
@@ -47,39 +37,32 @@ export interface Cache {
   get<T = unknown>(key: string): Promise<T | undefined>
   /**
    * Writes a value; `null` or `undefined` records "not found" for `negativeTtl`. Rejects with
-   * `CG_SERIALIZE` (nothing written) or `CG_STORE` / `CG_STORE_TIMEOUT`.
+   * `CG_SERIALIZE` (nothing written), `CG_STORE` / `CG_STORE_TIMEOUT`, or `CG_CIRCUIT_OPEN` (the
+   * memory tier, if any, was written).
    */
   set<T>(key: string, value: T | null | undefined, options?: EntryOptions): Promise<void>
   /**
    * Whether a fresh entry (a value, or a remembered "not found") exists for `key` and stays fresh
    * for at least `freshFor` more. Counts nothing in stats; a store failure answers `false` (and is
-   * reported). Warmups use it to skip keys that need no work.
+   * reported). Warmups use it to skip keys that need no work. `memory: false` asks the store
+   * itself, past the memory tier (after a flush, memory may still hold what the store lost).
    */
-  has(key: string, options?: { freshFor?: Duration }): Promise<boolean>
-  /** Removes a key; resolves `true` when something was removed. Rejects with `CG_STORE` on store failure. */
+  has(key: string, options?: { freshFor?: Duration; memory?: boolean }): Promise<boolean>
+  /** Removes a key; resolves `true` when something was removed. Rejects with `CG_STORE` on store failure, `CG_CIRCUIT_OPEN` while the breaker is open. */
   delete(key: string): Promise<boolean>
+  /**
+   * The `n` most requested keys (by `getOrSet` and `get`), most requested first: an approximate,
+   * recent count kept when the cache was created with `hotKeys`. Throws a `TypeError` otherwise.
+   *
+   * @example
+   * await warmup(cache, { keys: () => cache.hotKeys(1000), load, freshFor: '1m' })
+   */
+  hotKeys(n?: number): string[]
   /** A snapshot of the counters since the cache was created. */
   stats(): CacheStats
   /** Subscribes to an event; returns a function that unsubscribes. Listener errors are dropped. */
   on<E extends CacheEventName>(event: E, listener: Listener<E>): () => void
 }
-
-const DEFAULTS = {
-  namespace: '',
-  ttl: '5m',
-  jitter: 0.1,
-  grace: 0,
-  negativeTtl: '30s',
-  guards: [] as Guard[],
-  timeout: '500ms',
-  maxKeyLength: 1024,
-  serializer: jsonSerializer,
-  batchReads: true,
-  batchWrites: true,
-  loadConcurrency: Number.POSITIVE_INFINITY,
-  loadQueue: 1000,
-  values: 'copy',
-} satisfies CacheOptions
 
 /**
  * Creates a read-through cache over a store, with single-flight always on and the given guards
@@ -91,7 +74,15 @@ const DEFAULTS = {
  */
 export function createCache(options: CacheOptions = {}): Cache {
   const ctx = resolveOptions(options)
-  const flights: Flights = { reads: new Map(), refreshes: new Map() }
+  const flights: Flights = { reads: new Map(), refreshes: new Map(), loads: new Map() }
+  // Another process wrote or deleted these keys: its value is in the store, ours is outdated.
+  ctx.bus?.subscribe((message) => {
+    if (message?.origin === ctx.id || !Array.isArray(message.keys)) return
+    for (const storeKey of message.keys) {
+      supersede(flights, storeKey)
+      void forgetLocal(ctx, storeKey)
+    }
+  })
 
   return {
     namespace: ctx.namespace,
@@ -109,6 +100,7 @@ export function createCache(options: CacheOptions = {}): Cache {
 
     async get<T>(key: string) {
       const storeKey = toStoreKey(ctx, key)
+      ctx.hotKeys?.record(key)
       const entry = await readEntry(ctx, key, storeKey)
       if (entry === undefined || Date.now() >= entry.freshUntil) {
         ctx.counters.misses++
@@ -136,15 +128,22 @@ export function createCache(options: CacheOptions = {}): Cache {
         }
       }
       supersede(flights, storeKey)
-      const entry = buildEntry(ctx, payload, times)
-      if (entry === undefined) {
-        await removeKey(ctx, key, storeKey)
-        return
-      }
+      let removing = false
       try {
-        await storeWrite(ctx, key, storeKey, entry)
+        // With a fencing guard, a set takes a token too: a load still running elsewhere, holding
+        // an older one, cannot overwrite it.
+        const fence = ctx.fencing ? await takeFence(ctx, key, storeKey) : undefined
+        const entry = buildEntry(ctx, payload, times, { loadMs: 0, fence })
+        if (entry === undefined) {
+          removing = true
+          await removeEntry(ctx, key, storeKey)
+          return
+        }
+        if (fence === undefined) await storeWrite(ctx, key, storeKey, entry)
+        else if (!(await storeWriteFenced(ctx, key, storeKey, entry, fence))) return
       } catch (error) {
-        report(ctx, 'write', key, error as CacheGuardError)
+        // removeEntry has reported its own failure.
+        if (!removing) report(ctx, 'write', key, error as CacheGuardError)
         throw error
       }
       await notifyWritten(ctx, key, storeKey, payload !== undefined)
@@ -154,14 +153,26 @@ export function createCache(options: CacheOptions = {}): Cache {
       const storeKey = toStoreKey(ctx, key)
       const freshFor =
         options?.freshFor === undefined ? 0 : durationOption('freshFor', options.freshFor, 0)
-      const entry = await readEntry(ctx, key, storeKey)
+      const entry = await readEntry(ctx, key, storeKey, options?.memory !== false)
       return entry !== undefined && Date.now() + freshFor < entry.freshUntil
     },
 
     async delete(key) {
       const storeKey = toStoreKey(ctx, key)
       supersede(flights, storeKey)
-      return removeKey(ctx, key, storeKey)
+      return removeEntry(ctx, key, storeKey)
+    },
+
+    hotKeys(n = ctx.hotKeys?.size ?? 0) {
+      if (ctx.hotKeys === undefined) {
+        throw new TypeError(
+          'hotKeys() needs the cache to count them: createCache({ hotKeys: 1000 })',
+        )
+      }
+      if (!Number.isInteger(n) || n < 0) {
+        throw new TypeError(`Expected \`n\` to be an integer of 0 or more, got ${describeValue(n)}`)
+      }
+      return ctx.hotKeys.top(n)
     },
 
     stats() {
@@ -174,121 +185,4 @@ export function createCache(options: CacheOptions = {}): Cache {
       return ctx.emitter.on(event, listener)
     },
   }
-}
-
-async function removeKey(ctx: CacheContext, key: string, storeKey: string): Promise<boolean> {
-  try {
-    return await storeCall(ctx, 'delete', key, () => ctx.store.delete(storeKey))
-  } catch (error) {
-    report(ctx, 'delete', key, error as CacheGuardError)
-    throw error
-  }
-}
-
-function resolveOptions(options: CacheOptions): CacheContext {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`Expected the options to be an object, got ${describeValue(options)}`)
-  }
-  const o = { ...DEFAULTS, ...withoutUndefined(options) }
-  if (typeof o.namespace !== 'string' || o.namespace.includes('\n')) {
-    throw new TypeError(`Expected \`namespace\` to be a string, got ${describeValue(o.namespace)}`)
-  }
-  if (!Array.isArray(o.guards) || o.guards.some((g) => typeof g !== 'object' || g === null)) {
-    throw new TypeError(
-      `Expected \`guards\` to be an array of guards, got ${describeValue(o.guards)}`,
-    )
-  }
-  const serializer = o.serializer
-  if (typeof serializer?.serialize !== 'function' || typeof serializer.deserialize !== 'function') {
-    throw new TypeError('Expected `serializer` to have `serialize` and `deserialize` functions')
-  }
-  const store = options.store ?? memoryStore()
-  if (
-    typeof store?.get !== 'function' ||
-    typeof store.set !== 'function' ||
-    typeof store.delete !== 'function'
-  ) {
-    throw new TypeError(
-      'Expected `store` to be a CacheStore with `get`, `set` and `delete` methods',
-    )
-  }
-  if (typeof o.batchReads !== 'boolean') {
-    throw new TypeError(
-      `Expected \`batchReads\` to be a boolean, got ${describeValue(o.batchReads)}`,
-    )
-  }
-  if (o.values !== 'copy' && o.values !== 'frozen') {
-    throw new TypeError(
-      `Expected \`values\` to be 'copy' or 'frozen', got ${describeValue(o.values)}`,
-    )
-  }
-  const timeoutMs = durationOption('timeout', o.timeout, 1)
-  if (typeof o.batchWrites !== 'boolean') {
-    throw new TypeError(
-      `Expected \`batchWrites\` to be a boolean, got ${describeValue(o.batchWrites)}`,
-    )
-  }
-  const loadConcurrency = numberOption(
-    'loadConcurrency',
-    o.loadConcurrency,
-    1,
-    Number.POSITIVE_INFINITY,
-  )
-  if (Number.isFinite(loadConcurrency) && !Number.isInteger(loadConcurrency)) {
-    throw new TypeError(
-      `Expected \`loadConcurrency\` to be an integer or Infinity, got ${describeValue(loadConcurrency)}`,
-    )
-  }
-  const loadQueue = numberOption('loadQueue', o.loadQueue, 0, Number.POSITIVE_INFINITY)
-  const limiter = Number.isFinite(loadConcurrency)
-    ? createLimiter(loadConcurrency, loadQueue)
-    : undefined
-  const remote = store.local !== true
-  const batchedRead =
-    o.batchReads && remote && typeof store.getMany === 'function'
-      ? createReadBatcher(store, timeoutMs)
-      : undefined
-  const batchedWrite =
-    o.batchWrites && remote && typeof store.setMany === 'function'
-      ? createWriteBatcher(store, timeoutMs)
-      : undefined
-  return {
-    namespace: o.namespace,
-    store,
-    batchedRead,
-    batchedWrite,
-    limiter,
-    frozenValues: o.values === 'frozen',
-    serializer,
-    guards: [...o.guards],
-    admitters: o.guards.filter((guard) => typeof guard.admit === 'function'),
-    emitter: new Emitter(),
-    counters: {
-      hits: 0,
-      misses: 0,
-      staleHits: 0,
-      loads: 0,
-      coalesced: 0,
-      blocked: 0,
-      overloaded: 0,
-      corrupt: 0,
-      errors: 0,
-    },
-    defaults: {
-      ttl: durationOption('ttl', o.ttl, 1),
-      grace: durationOption('grace', o.grace, 0),
-      negativeTtl: durationOption('negativeTtl', o.negativeTtl, 0),
-    },
-    jitter: numberOption('jitter', o.jitter, 0, 1),
-    timeoutMs,
-    maxKeyLength: numberOption('maxKeyLength', o.maxKeyLength, 1, Number.POSITIVE_INFINITY, true),
-  }
-}
-
-function withoutUndefined<T extends object>(options: T): Partial<T> {
-  const result: Partial<T> = {}
-  for (const [name, value] of Object.entries(options)) {
-    if (value !== undefined) (result as Record<string, unknown>)[name] = value
-  }
-  return result
 }

@@ -9,6 +9,12 @@ export type ErrorCode =
   | 'CG_GUARD'
   | 'CG_BLOOM_CONFIG_MISMATCH'
   | 'CG_OVERLOADED'
+  | 'CG_CIRCUIT_OPEN'
+  | 'CG_LOAD_TIMEOUT'
+  | 'CG_LOCK_TIMEOUT'
+  | 'CG_LOCK_UNAVAILABLE'
+  | 'CG_LOCK_LOST'
+  | 'CG_VALUE_TOO_LARGE'
 
 export interface CacheGuardErrorOptions {
   /** The cache key involved, when there is one. */
@@ -149,6 +155,97 @@ export class OverloadedError extends CacheGuardError {
   }
 }
 
+/**
+ * The store failed too many times in a row and its circuit breaker is open: the write or delete
+ * was not sent to it (the memory tier, if any, was updated). The breaker tries the store again
+ * after `breaker.openFor`.
+ */
+export class CircuitOpenError extends CacheGuardError {
+  override readonly name = 'CircuitOpenError'
+  constructor(operation: string, key: string, store: string) {
+    super(
+      'CG_CIRCUIT_OPEN',
+      `Not sending the ${operation} of key \`${key}\` to store \`${store}\`: its circuit breaker is open after repeated failures`,
+      { key },
+    )
+  }
+}
+
+/**
+ * The load ran past its hard timeout (`timeout.hard`): the callers waiting on it get this, and the
+ * loader's `signal` is aborted with it. A loader that finishes anyway still fills the cache.
+ */
+export class LoadTimeoutError extends CacheGuardError {
+  override readonly name = 'LoadTimeoutError'
+  constructor(key: string, ms: number) {
+    super(
+      'CG_LOAD_TIMEOUT',
+      `The load of key \`${key}\` took longer than its hard timeout of ${ms} ms`,
+      {
+        key,
+      },
+    )
+  }
+}
+
+/** A lock guard waited `waitTimeout` for another process to load the key, and was told to throw. */
+export class LockTimeoutError extends CacheGuardError {
+  override readonly name = 'LockTimeoutError'
+  constructor(key: string, ms: number) {
+    super(
+      'CG_LOCK_TIMEOUT',
+      `Waited ${ms} ms for another process to load key \`${key}\` (waitTimeout) and onWaitTimeout is 'throw'`,
+      { key },
+    )
+  }
+}
+
+/** A lock guard could not reach enough lock servers to take or check the key's lock. */
+export class LockUnavailableError extends CacheGuardError {
+  override readonly name = 'LockUnavailableError'
+  constructor(key: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super('CG_LOCK_UNAVAILABLE', `The lock for key \`${key}\` could not be taken: ${reason}`, {
+      key,
+      cause,
+    })
+  }
+}
+
+/**
+ * The lock of a running load could not be extended (it expired, or another process took it): the
+ * loader's `signal` is aborted with this, and a fencing store refuses the load's late write.
+ */
+export class LockLostError extends CacheGuardError {
+  override readonly name = 'LockLostError'
+  constructor(key: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super('CG_LOCK_LOST', `The lock for key \`${key}\` was lost while loading: ${reason}`, {
+      key,
+      cause,
+    })
+  }
+}
+
+/**
+ * A value larger than the store can hold (Memcached's item size, say): the store refused it before
+ * sending anything, and nothing was written.
+ */
+export class ValueTooLargeError extends CacheGuardError {
+  override readonly name = 'ValueTooLargeError'
+  readonly bytes: number
+  readonly limit: number
+  constructor(key: string | undefined, bytes: number, limit: number) {
+    super(
+      'CG_VALUE_TOO_LARGE',
+      `The value for key \`${key}\` is ${bytes} bytes, over the store's limit of ${limit}: nothing was written`,
+      { key },
+    )
+    this.bytes = bytes
+    this.limit = limit
+  }
+}
+
 /** Every error class, by code, so callers can match on `errors.CG_STORE` and docs stay in step. */
 export const errors = {
   CG_INVALID_KEY: InvalidKeyError,
@@ -160,4 +257,10 @@ export const errors = {
   CG_GUARD: GuardError,
   CG_BLOOM_CONFIG_MISMATCH: BloomConfigMismatchError,
   CG_OVERLOADED: OverloadedError,
+  CG_CIRCUIT_OPEN: CircuitOpenError,
+  CG_LOAD_TIMEOUT: LoadTimeoutError,
+  CG_LOCK_TIMEOUT: LockTimeoutError,
+  CG_LOCK_UNAVAILABLE: LockUnavailableError,
+  CG_LOCK_LOST: LockLostError,
+  CG_VALUE_TOO_LARGE: ValueTooLargeError,
 } as const satisfies Record<ErrorCode, new (...args: never[]) => CacheGuardError>

@@ -1,4 +1,5 @@
 import type { CacheGuardError } from './errors.js'
+import type { BreakerState } from './internal/breaker.js'
 
 /** The counters of one cache since it was created. */
 export interface CacheStats {
@@ -18,6 +19,12 @@ export interface CacheStats {
   overloaded: number
   /** Stored entries that were not valid and were treated as misses. */
   corrupt: number
+  /** Store calls not sent because the circuit breaker was open. */
+  shortCircuited: number
+  /** Fenced writes the store refused: a load that lost its lock, or was overtaken, found a newer entry. */
+  fenced: number
+  /** Background refreshes started by `earlyRefresh` before the entry expired. */
+  earlyRefreshes: number
   /** Errors reported through the `error` event: store failures, loader failures, corrupt entries. */
   errors: number
   /** hits / (hits + misses), 0 before the first read. */
@@ -25,7 +32,7 @@ export interface CacheStats {
 }
 
 /** Where an error happened. */
-export type Operation = 'read' | 'write' | 'delete' | 'load' | 'refresh' | 'guard'
+export type Operation = 'read' | 'write' | 'delete' | 'load' | 'refresh' | 'guard' | 'invalidate'
 
 /** The events of a cache and what each carries. */
 export interface CacheEvents {
@@ -35,6 +42,8 @@ export interface CacheEvents {
   load: { key: string; found: boolean; durationMs: number }
   blocked: { key: string; guard: string; reason: string | undefined }
   error: { key: string | undefined; operation: Operation; error: CacheGuardError }
+  /** The store's circuit breaker changed state; `failures` is the run of failures that led there. */
+  breaker: { state: BreakerState; failures: number; store: string }
 }
 
 export type CacheEventName = keyof CacheEvents

@@ -1,23 +1,33 @@
+export { type InvalidationBus, type InvalidationMessage, memoryBus } from './bus.js'
 export { type Cache, createCache } from './create-cache.js'
+export { describeValue } from './describe-value.js'
 export { type Duration, parseDuration } from './duration.js'
 export {
   BloomConfigMismatchError,
   CacheGuardError,
   type CacheGuardErrorOptions,
+  CircuitOpenError,
   CorruptEntryError,
   type ErrorCode,
   errors,
   GuardError,
   InvalidKeyError,
   LoaderError,
+  LoadTimeoutError,
+  LockLostError,
+  LockTimeoutError,
+  LockUnavailableError,
   OverloadedError,
   SerializeError,
   StoreError,
   StoreTimeoutError,
+  ValueTooLargeError,
 } from './errors.js'
 export type { CacheEventName, CacheEvents, CacheStats, Listener, Operation } from './events.js'
-export type { Guard, GuardContext, GuardWriteContext } from './guard.js'
+export type { Guard, GuardContext, GuardWriteContext, StoredEntry } from './guard.js'
+export type { BreakerState } from './internal/breaker.js'
 export { type MemoryStoreOptions, memoryStore } from './memory-store.js'
-export type { CacheOptions, EntryOptions, Loader, LoaderContext } from './options.js'
+export type { CacheOptions, EntryOptions, Loader, LoaderContext, LoadTimeouts } from './options.js'
 export { jsonSerializer, type Serializer } from './serializer.js'
-export type { CacheStore, StoreEntry } from './store.js'
+export { type CacheStore, fenceOf, type StoreEntry } from './store.js'
+export { withoutUndefined } from './without-undefined.js'

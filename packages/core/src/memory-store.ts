@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import { type BoundedMap, fifoMap, lfuMap } from './internal/bounded-map.js'
+import { fenceOf } from './internal/envelope.js'
 import { describeValue, numberOption } from './internal/validate.js'
 import type { CacheStore } from './store.js'
 
@@ -25,6 +26,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): CacheStore {
   const { maxEntries, policy } = { ...DEFAULTS, ...options }
   numberOption('maxEntries', maxEntries, 1, Number.POSITIVE_INFINITY, true)
   const map = createMap(policy, maxEntries)
+  // One counter for every key: increasing for the store is increasing for each key.
+  let fences = 0
+  const storedFence = (key: string) => {
+    const text = map.get(key)
+    return text === undefined ? 0 : (fenceOf(text) ?? 0)
+  }
   return {
     name: 'memory',
     local: true,
@@ -38,6 +45,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): CacheStore {
     },
     delete: async (key) => map.delete(key),
     ttl: async (key) => map.ttl(key),
+    async nextFence(key) {
+      fences = Math.max(fences, storedFence(key)) + 1
+      return fences
+    },
+    async setFenced(key, value, ttlMs, fence) {
+      if (storedFence(key) > fence) return false
+      map.set(key, value, ttlMs)
+      return true
+    },
   }
 }
 

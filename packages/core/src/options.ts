@@ -1,3 +1,4 @@
+import type { InvalidationBus } from './bus.js'
 import type { Duration } from './duration.js'
 import type { Guard } from './guard.js'
 import type { Serializer } from './serializer.js'
@@ -7,6 +8,22 @@ import type { CacheStore } from './store.js'
 export interface CacheOptions {
   /** Where entries live. @default memoryStore() */
   store?: CacheStore
+  /**
+   * A memory tier in front of `store` (an in-process store such as `memoryStore({ maxEntries: 10_000 })`):
+   * reads try it first, writes and deletes go to both, and a stale copy in it keeps serving (within
+   * `grace`) while `store` is down. @default none
+   */
+  l1?: CacheStore
+  /** Drops the `l1` copies of other processes when this one writes or deletes (`redisBus` over pub/sub). Needs `l1`. @default none */
+  bus?: InvalidationBus
+  /**
+   * The circuit breaker in front of a remote `store`: after `failures` failed calls in a row it
+   * opens, and for `openFor` reads are misses (served from `l1` and stale copies, or loaded under
+   * `loadConcurrency`) and writes reject with `CG_CIRCUIT_OPEN`, with no wait for a timeout; then
+   * one call probes the store and closes it. `false` turns it off. Not used for a local store.
+   * @default { failures: 5, openFor: '5s' }
+   */
+  breaker?: { failures?: number; openFor?: Duration } | false
   /** Prefixed to every key as `namespace:key`; caches with different namespaces never share entries or loads. @default '' (none) */
   namespace?: string
   /** How long a loaded value is fresh. @default '5m' */
@@ -28,7 +45,24 @@ export interface CacheOptions {
   /** Loads that may wait for a slot when `loadConcurrency` are running. @default 1000 */
   loadQueue?: number
   /** How long one store operation may take before it counts as failed and the cache falls back to the loader. @default '500ms' */
-  timeout?: Duration
+  storeTimeout?: Duration
+  /**
+   * Loader timeouts. `soft`: how long a caller holding a stale value (within `grace`) waits for the
+   * refresh before it is served the stale value; the refresh goes on in the background and fills
+   * the cache when it ends. `hard`: how long any load may run before its callers get
+   * `CG_LOAD_TIMEOUT` and the loader's `signal` is aborted (a loader that finishes anyway still
+   * fills the cache). @default { soft: 0, hard: none }
+   */
+  timeout?: LoadTimeouts
+  /**
+   * Refresh hot entries in the background before they expire, so no caller waits for the loader.
+   * `{ beta }`: probabilistic early expiration (XFetch): a read refreshes when
+   * `now - loadTime * beta * ln(random) >= freshUntil`, where `loadTime` is the measured duration
+   * of the load that wrote the entry; `beta` 1 is the paper's optimum, larger refreshes earlier.
+   * `{ threshold }`: refresh once this share of the fresh time has passed (0.8: the last 20%).
+   * One refresh per key at a time in a process (across processes with `lockGuard`). @default off
+   */
+  earlyRefresh?: { beta: number } | { threshold: number }
   /**
    * What each caller receives. `'copy'`: its own decoded copy, free to mutate. `'frozen'`: the
    * callers that share one read share one deeply frozen value (a mutation throws), which spares a
@@ -46,6 +80,11 @@ export interface CacheOptions {
    * Cluster). Only for stores with `setMany` that are not local. @default true
    */
   batchWrites?: boolean
+  /**
+   * Count the requests of up to this many keys (approximately, favouring recent traffic) so that
+   * `cache.hotKeys(n)` can name the most requested ones, for a warmup. 0 counts nothing. @default 0
+   */
+  hotKeys?: number
   /** The longest key accepted, in UTF-8 bytes. @default 1024 */
   maxKeyLength?: number
   /** How values are turned into strings. @default jsonSerializer (strict JSON) */
@@ -60,6 +99,16 @@ export interface EntryOptions {
   grace?: Duration
   /** @default the cache's `negativeTtl` */
   negativeTtl?: Duration
+  /** @default the cache's `timeout` (each of `soft` and `hard` separately) */
+  timeout?: LoadTimeouts
+}
+
+/** Loader timeouts: see `CacheOptions.timeout`. */
+export interface LoadTimeouts {
+  /** @default 0 (a stale value is served at once) */
+  soft?: Duration
+  /** @default none */
+  hard?: Duration
 }
 
 /** What a loader receives. */
@@ -68,6 +117,20 @@ export interface LoaderContext {
   readonly key: string
   /** The stale value being refreshed, when the load is a background refresh. */
   readonly stale?: unknown
+  /**
+   * Aborted when the load should stop: its hard timeout passed, or its lock was lost (the reason
+   * says which). Pass it on to `fetch` or your database driver.
+   */
+  readonly signal: AbortSignal
+  /** The fencing token of this load, when a lock guard took one; stored with the entry. */
+  readonly fence?: number
+  /**
+   * Sets this entry's `ttl`, `grace` or `negativeTtl` from what was loaded, over the call's (an
+   * HTTP response's `max-age`, a token's expiry). Throws a `TypeError` for a bad duration.
+   */
+  setOptions(options: Omit<EntryOptions, 'timeout'>): void
+  /** Answers every caller of this load with its value without writing it to the cache. */
+  noStore(): void
 }
 
 /** A loader: fetches the value from the source of truth. `null` or `undefined` means "does not exist". */

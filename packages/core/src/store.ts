@@ -1,3 +1,5 @@
+import { fenceOf as readFence } from './internal/envelope.js'
+
 /**
  * The contract every store implements. A store holds opaque strings (cacheguard's encoded
  * entries) under string keys, each with a physical time to live in milliseconds.
@@ -25,6 +27,18 @@ export interface CacheStore {
   setMany?(entries: readonly StoreEntry[]): Promise<void>
   /** The remaining time to live of a key in milliseconds, `undefined` when absent. Optional. */
   ttl?(key: string): Promise<number | undefined>
+  /**
+   * Issues the next fencing token for `key`: an integer greater than every token issued for it
+   * before and than the fence of the entry stored under it (`fenceOf`). Optional, with `setFenced`:
+   * together they let a lock guard refuse the late write of a holder that lost its lock.
+   */
+  nextFence?(key: string): Promise<number>
+  /**
+   * Writes `value` unless the entry stored under `key` carries a greater fence (`fenceOf` of the
+   * stored text; a text that is not an entry counts as 0), as one atomic step. Resolves whether
+   * it wrote. Optional, with `nextFence`.
+   */
+  setFenced?(key: string, value: string, ttlMs: number, fence: number): Promise<boolean>
 }
 
 /** One write for `CacheStore.setMany`. */
@@ -32,4 +46,15 @@ export interface StoreEntry {
   key: string
   value: string
   ttlMs: number
+}
+
+/**
+ * The fencing token an encoded entry was written with: 0 when it has none, `undefined` when the
+ * text is not a cacheguard entry. For stores that implement `setFenced` in JavaScript.
+ *
+ * @example
+ * if ((fenceOf(stored) ?? 0) > fence) return false
+ */
+export function fenceOf(text: string): number | undefined {
+  return readFence(text)
 }

@@ -1,20 +1,32 @@
-import { type CacheGuardError, InvalidKeyError, StoreError, StoreTimeoutError } from '../errors.js'
+import type { InvalidationBus } from '../bus.js'
+import { CacheGuardError, InvalidKeyError, StoreError, StoreTimeoutError } from '../errors.js'
 import type { CacheStats, Operation } from '../events.js'
 import type { Guard } from '../guard.js'
 import type { EntryOptions } from '../options.js'
 import type { Serializer } from '../serializer.js'
 import type { CacheStore, StoreEntry } from '../store.js'
+import type { Breaker } from './breaker.js'
 import type { Emitter } from './emitter.js'
+import type { HotKeys } from './hot-keys.js'
 import type { Limiter } from './limiter.js'
 import type { Batched } from './same-tick.js'
-import { durationOption } from './validate.js'
+import { durationOption, hardTimeout, softTimeout } from './validate.js'
 
 /** Resolved per-entry times, in milliseconds. */
 export interface EntryTimes {
   ttl: number
   grace: number
   negativeTtl: number
+  /** `timeout.soft`: 0 serves a stale value at once. */
+  softMs: number
+  /** `timeout.hard`: Infinity for none. */
+  hardMs: number
 }
+
+/** The resolved `earlyRefresh` option: one of the two forms. */
+export type EarlyRefresh =
+  | { beta: number; threshold?: undefined }
+  | { threshold: number; beta?: undefined }
 
 /** Everything the read path and the public methods share inside one cache. */
 export interface CacheContext {
@@ -38,6 +50,22 @@ export interface CacheContext {
   /** Same-tick writes as one `setMany`, when the store has one and is not local. */
   readonly batchedWrite: Batched<StoreEntry> | undefined
   readonly maxKeyLength: number
+  /** Counts requests per key when the `hotKeys` option is on. */
+  readonly hotKeys: HotKeys | undefined
+  /** Identifies this cache on the invalidation bus. */
+  readonly id: string
+  /** The memory tier in front of `store`, when there is one. */
+  readonly l1: CacheStore | undefined
+  /** Drops other processes' memory copies; only with `l1`. */
+  readonly bus: InvalidationBus | undefined
+  /** The circuit breaker in front of a remote `store`. */
+  readonly breaker: Breaker | undefined
+  /** Background refreshes before expiry, when on. */
+  readonly earlyRefresh: EarlyRefresh | undefined
+  /** A guard fences its loads: `set` takes a fencing token too. */
+  readonly fencing: boolean
+  /** Store reads in flight that will fill `l1`, by store key, so writes can outdate them. */
+  readonly pendingFills: Map<string, Set<{ outdated: boolean }>>
 }
 
 /** Validates a key and applies the namespace; throws `CG_INVALID_KEY`. */
@@ -60,17 +88,22 @@ export function toStoreKey(ctx: CacheContext, key: unknown): string {
   return ctx.namespace === '' ? key : `${ctx.namespace}:${key}`
 }
 
-/** Merges per-call options over the cache's, validating only what was given. */
-export function entryTimes(ctx: CacheContext, options: EntryOptions | undefined): EntryTimes {
-  if (options === undefined) return ctx.defaults
+/** Merges per-call options over `base` (the cache's by default), validating only what was given. */
+export function entryTimes(
+  ctx: CacheContext,
+  options: EntryOptions | undefined,
+  base: EntryTimes = ctx.defaults,
+): EntryTimes {
+  if (options === undefined) return base
   return {
-    ttl: options.ttl === undefined ? ctx.defaults.ttl : durationOption('ttl', options.ttl, 1),
-    grace:
-      options.grace === undefined ? ctx.defaults.grace : durationOption('grace', options.grace, 0),
+    ttl: options.ttl === undefined ? base.ttl : durationOption('ttl', options.ttl, 1),
+    grace: options.grace === undefined ? base.grace : durationOption('grace', options.grace, 0),
     negativeTtl:
       options.negativeTtl === undefined
-        ? ctx.defaults.negativeTtl
+        ? base.negativeTtl
         : durationOption('negativeTtl', options.negativeTtl, 0),
+    softMs: options.timeout?.soft === undefined ? base.softMs : softTimeout(options.timeout.soft),
+    hardMs: options.timeout?.hard === undefined ? base.hardMs : hardTimeout(options.timeout.hard),
   }
 }
 
@@ -105,12 +138,12 @@ export function storeCall<T>(
   try {
     pending = call()
   } catch (error) {
-    return Promise.reject(new StoreError(operation, key, error))
+    return Promise.reject(storeError(operation, key, error))
   }
   // An in-process store cannot hang on a network: no timer for it.
   if (ctx.store.local === true) {
     return Promise.resolve(pending).catch((error: unknown) => {
-      throw new StoreError(operation, key, error)
+      throw storeError(operation, key, error)
     })
   }
   return new Promise<T>((resolve, reject) => {
@@ -127,21 +160,17 @@ export function storeCall<T>(
       },
       (error: unknown) => {
         clearTimeout(timer)
-        reject(new StoreError(operation, key, error))
+        reject(storeError(operation, key, error))
       },
     )
   })
 }
 
-/** Writes one encoded entry: through the same-tick batcher when there is one. Rejects typed. */
-export function storeWrite(
-  ctx: CacheContext,
-  key: string,
-  storeKey: string,
-  entry: { value: string; ttlMs: number },
-): Promise<unknown> {
-  if (ctx.batchedWrite) {
-    return ctx.batchedWrite({ key: storeKey, value: entry.value, ttlMs: entry.ttlMs }, key)
-  }
-  return storeCall(ctx, 'write', key, () => ctx.store.set(storeKey, entry.value, entry.ttlMs))
+/** A store's failure as a typed error: one the store typed itself (`CG_VALUE_TOO_LARGE`) keeps its code. */
+export function storeError(
+  operation: string,
+  key: string | undefined,
+  error: unknown,
+): CacheGuardError {
+  return error instanceof CacheGuardError ? error : new StoreError(operation, key, error)
 }

@@ -1,42 +1,97 @@
 import type { Serializer } from '../serializer.js'
 
-// An entry is stored as one string: `cg1|<freshUntil>|<staleUntil>|<kind><payload>`.
+// An entry is stored as one string:
+//   `cg2|<freshUntil>|<staleUntil>|<writtenAt>|<loadMs>|<fence>|<kind><payload>`
 // Times are Unix milliseconds, so logical expiry works on any store, whatever its clock or TTL
-// precision; kind is `v` (a value follows) or `n` ("not found", nothing follows). A header of
-// plain text lets a hit decode with two indexOf calls and one parse of the payload alone.
-const MAGIC = 'cg1|'
+// precision. `loadMs` is how long the load that produced the entry took (early refresh weighs
+// it), `fence` the fencing token of the lock holder that wrote it (0: none). Kind is `v` (a value
+// follows) or `n` ("not found", nothing follows). A plain-text header lets a hit decode with a
+// few indexOf calls and one parse of the payload alone. Entries of the first format,
+// `cg1|<freshUntil>|<staleUntil>|<kind><payload>`, still decode (written at their fresh time).
+const MAGIC = 'cg2|'
+const MAGIC_V1 = 'cg1|'
 
 /** A decoded entry; `payload` is still serialized so every caller can decode its own copy. */
 export interface Entry {
   freshUntil: number
   staleUntil: number
+  /** When the entry was written. */
+  writtenAt: number
+  /** How long the load that produced it took, in milliseconds (0 when unknown). */
+  loadMs: number
+  /** The fencing token it was written with; 0 when none. */
+  fence: number
   /** `undefined` for a "not found" entry. */
   payload: string | undefined
 }
 
 export function encodeEntry(entry: Entry): string {
   const body = entry.payload === undefined ? 'n' : `v${entry.payload}`
-  return `${MAGIC}${entry.freshUntil}|${entry.staleUntil}|${body}`
+  return `${MAGIC}${entry.freshUntil}|${entry.staleUntil}|${entry.writtenAt}|${entry.loadMs}|${entry.fence}|${body}`
 }
 
-/** Decodes an entry, or returns a reason string when the text is not one of ours. */
+/** The integer `field` last parsed (decoding is synchronous, so one slot serves every call). */
+let parsed = 0
+
+/** Parses the integer that starts at `at` and ends at the next `|`; the index after it, or -1. */
+function field(text: string, at: number): number {
+  const end = text.indexOf('|', at)
+  if (end <= at) return -1
+  const n = Number(text.slice(at, end))
+  if (!Number.isSafeInteger(n) || n < 0) return -1
+  parsed = n
+  return end + 1
+}
+
+/**
+ * Decodes an entry, or returns a reason string when the text is not one of ours. It sits on every
+ * hit: a few indexOf calls, no allocation but the entry.
+ */
 export function decodeEntry(text: string): Entry | string {
-  if (!text.startsWith(MAGIC)) return 'missing the cg1 header'
-  const freshEnd = text.indexOf('|', MAGIC.length)
-  const staleEnd = freshEnd === -1 ? -1 : text.indexOf('|', freshEnd + 1)
-  if (staleEnd === -1) return 'truncated header'
-  const freshUntil = Number(text.slice(MAGIC.length, freshEnd))
-  const staleUntil = Number(text.slice(freshEnd + 1, staleEnd))
-  if (!Number.isSafeInteger(freshUntil) || !Number.isSafeInteger(staleUntil)) {
-    return 'times are not integers'
+  const v1 = !text.startsWith(MAGIC)
+  if (v1 && !text.startsWith(MAGIC_V1)) return 'missing the cg2 header'
+  let at = field(text, MAGIC.length)
+  const freshUntil = parsed
+  if (at !== -1) at = field(text, at)
+  const staleUntil = parsed
+  let writtenAt = freshUntil
+  let loadMs = 0
+  let fence = 0
+  if (!v1) {
+    if (at !== -1) at = field(text, at)
+    writtenAt = parsed
+    if (at !== -1) at = field(text, at)
+    loadMs = parsed
+    if (at !== -1) at = field(text, at)
+    fence = parsed
   }
+  if (at === -1) return 'the header is not made of integers'
   if (staleUntil < freshUntil) return 'stale time before fresh time'
-  const kind = text.charCodeAt(staleEnd + 1)
-  if (kind === 110 /* n */ && text.length === staleEnd + 2) {
-    return { freshUntil, staleUntil, payload: undefined }
+  const kind = text.charCodeAt(at)
+  if (kind === 110 /* n */ && text.length === at + 1) {
+    return { freshUntil, staleUntil, writtenAt, loadMs, fence, payload: undefined }
   }
-  if (kind === 118 /* v */) return { freshUntil, staleUntil, payload: text.slice(staleEnd + 2) }
+  if (kind === 118 /* v */) {
+    return { freshUntil, staleUntil, writtenAt, loadMs, fence, payload: text.slice(at + 1) }
+  }
   return 'unknown entry kind'
+}
+
+/**
+ * The fencing token an encoded entry was written with: 0 when it has none, `undefined` when the
+ * text is not an entry. Stores that implement `setFenced` compare with it.
+ */
+export function fenceOf(text: string): number | undefined {
+  if (text.startsWith(MAGIC_V1)) return 0
+  if (!text.startsWith(MAGIC)) return undefined
+  let at = MAGIC.length
+  for (let i = 0; i < 4; i++) {
+    at = text.indexOf('|', at) + 1
+    if (at === 0) return undefined
+  }
+  const end = text.indexOf('|', at)
+  const fence = end === -1 ? Number.NaN : Number(text.slice(at, end))
+  return Number.isSafeInteger(fence) && fence >= 0 && end > at ? fence : undefined
 }
 
 /** Decodes a payload, returning the error instead of throwing. */

@@ -1,8 +1,10 @@
-import { type CacheGuardError, CorruptEntryError, GuardError } from '../errors.js'
+import { GuardError } from '../errors.js'
 import type { Loader } from '../options.js'
-import { type CacheContext, type EntryTimes, report, storeCall, toStoreKey } from './context.js'
-import { decodeEntry, decodePayload, type Entry } from './envelope.js'
+import { type CacheContext, type EntryTimes, report, toStoreKey } from './context.js'
+import type { Entry } from './envelope.js'
 import { load } from './load.js'
+import { readEntry } from './tiers.js'
+import { decodeStored, deepFreeze } from './values.js'
 
 /** How one flight ended. `payload` stays serialized so each joined caller decodes its own copy. */
 export interface Outcome {
@@ -24,6 +26,8 @@ export interface Flight {
 export interface Flights {
   reads: Map<string, Flight>
   refreshes: Map<string, Flight>
+  /** Every load still running, by store key, past a hard timeout too. */
+  loads: Map<string, Set<Flight>>
 }
 
 /** Marks the flights for a key so their writes do not overwrite an explicit set or delete. */
@@ -32,6 +36,8 @@ export function supersede(flights: Flights, storeKey: string): void {
   if (read) read.superseded = true
   const refresh = flights.refreshes.get(storeKey)
   if (refresh) refresh.superseded = true
+  const loads = flights.loads.get(storeKey)
+  if (loads) for (const flight of loads) flight.superseded = true
 }
 
 /** `getOrSet`: single-flight read-through with grace, negative caching and guards. */
@@ -43,6 +49,7 @@ export async function getOrSet<T>(
   times: EntryTimes,
 ): Promise<T | undefined> {
   const storeKey = toStoreKey(ctx, key)
+  ctx.hotKeys?.record(key)
   if (ctx.admitters.length > 0 && !admitted(ctx, key)) {
     count(ctx, key, 'blocked')
     return undefined
@@ -51,7 +58,13 @@ export async function getOrSet<T>(
   let outcome: Outcome
   if (flight !== undefined) {
     ctx.counters.coalesced++
-    outcome = await flight.promise
+    try {
+      outcome = await flight.promise
+    } catch (error) {
+      // The load failed: nothing usable was found, a miss.
+      count(ctx, key, 'miss')
+      throw error
+    }
     count(ctx, key, outcome.kind)
     // Frozen values are shared: no caller can change what another reads.
     if (outcome.payload === undefined || ctx.frozenValues) return outcome.value as T | undefined
@@ -65,6 +78,9 @@ export async function getOrSet<T>(
   flight = started
   try {
     outcome = await flight.promise
+  } catch (error) {
+    count(ctx, key, 'miss')
+    throw error
   } finally {
     if (flights.reads.get(storeKey) === flight) flights.reads.delete(storeKey)
   }
@@ -75,13 +91,6 @@ export async function getOrSet<T>(
 function freezeOutcome(outcome: Outcome): Outcome {
   deepFreeze(outcome.value)
   return outcome
-}
-
-/** Freezes a decoded value and everything in it, once, so it can be handed to many callers. */
-export function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return
-  Object.freeze(value)
-  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
 }
 
 /** Asks each `admit` guard; the first that refuses blocks the key. */
@@ -136,65 +145,93 @@ async function readThrough<T>(
     if (now < entry.staleUntil) {
       const decoded = decodeStored(ctx, key, entry.payload)
       if (decoded.ok) {
-        if (now < entry.freshUntil)
+        if (now < entry.freshUntil) {
+          if (ctx.earlyRefresh !== undefined && dueEarly(ctx.earlyRefresh, entry, now)) {
+            const stale = { value: decoded.value, payload: entry.payload }
+            const started = refreshInBackground(
+              ctx,
+              flights,
+              key,
+              storeKey,
+              loader,
+              times,
+              entry,
+              stale,
+            )
+            if (started) ctx.counters.earlyRefreshes++
+          }
           return { kind: 'hit', payload: entry.payload, value: decoded.value }
-        refreshInBackground(ctx, flights, key, storeKey, loader, times, decoded.value)
+        }
+        const stale = { value: decoded.value, payload: entry.payload }
+        refreshInBackground(ctx, flights, key, storeKey, loader, times, entry, stale)
+        if (times.softMs > 0) {
+          const refreshed = await withinSoftTimeout(
+            ctx,
+            flights.refreshes.get(storeKey),
+            times.softMs,
+          )
+          if (refreshed !== undefined) return refreshed
+        }
         return { kind: 'stale', payload: entry.payload, value: decoded.value }
       }
     }
   }
-  return load(ctx, { flight, key, storeKey, loader, times, stale: undefined })
+  return load(ctx, flights, {
+    flight,
+    key,
+    storeKey,
+    loader,
+    times,
+    replaced: entry,
+    refresh: undefined,
+  })
 }
 
-/** Reads and decodes an entry. Store failures and corrupt entries are reported and read as a miss. */
-export function readEntry(
-  ctx: CacheContext,
-  key: string,
-  storeKey: string,
-): Promise<Entry | undefined> {
-  const raw = ctx.batchedRead
-    ? ctx.batchedRead(storeKey, key)
-    : storeCall(ctx, 'read', key, () => ctx.store.get(storeKey))
-  return raw.then(
-    (raw) => toEntry(ctx, key, raw),
-    (error: unknown) => {
-      report(ctx, 'read', key, error as CacheGuardError)
-      return undefined
-    },
-  )
-}
-
-function toEntry(ctx: CacheContext, key: string, raw: unknown): Entry | undefined {
-  if (raw === undefined || raw === null) return undefined
-  if (typeof raw !== 'string') {
-    reportCorrupt(ctx, key, `the store returned a ${typeof raw}, not a string`)
-    return undefined
+/**
+ * XFetch (Vattani, Chierichetti and Lowenstein, VLDB 2015): refresh when
+ * `now - delta * beta * ln(rand) >= expiry`, `rand` in (0, 1] so that `ln 0` never fires it.
+ * An entry with no measured load time (written by `set`) is never refreshed early this way.
+ */
+function dueEarly(
+  option: NonNullable<CacheContext['earlyRefresh']>,
+  entry: Entry,
+  now: number,
+): boolean {
+  if (option.beta !== undefined) {
+    return now - entry.loadMs * option.beta * Math.log(1 - Math.random()) >= entry.freshUntil
   }
-  const entry = decodeEntry(raw)
-  if (typeof entry === 'string') {
-    reportCorrupt(ctx, key, entry)
-    return undefined
-  }
-  return entry
+  return now >= entry.writtenAt + option.threshold * (entry.freshUntil - entry.writtenAt)
 }
 
-/** Decodes a stored payload; a payload that does not parse is a corrupt entry (a miss). */
-export function decodeStored(
+/**
+ * The refresh's answer if it comes within `softMs`; `undefined` when it is late or fails (the
+ * stale value is served and the refresh goes on). Each caller decodes its own copy.
+ */
+function withinSoftTimeout(
   ctx: CacheContext,
-  key: string,
-  payload: string | undefined,
-): { ok: true; value: unknown } | { ok: false } {
-  if (payload === undefined) return { ok: true, value: undefined }
-  const decoded = decodePayload(ctx.serializer, payload)
-  if (!decoded.ok) reportCorrupt(ctx, key, 'the payload does not deserialize', decoded.error)
-  return decoded
+  refresh: Flight | undefined,
+  softMs: number,
+): Promise<Outcome | undefined> {
+  if (refresh === undefined) return Promise.resolve(undefined)
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), softMs)
+    refresh.promise.then(
+      (outcome) => {
+        clearTimeout(timer)
+        if (outcome.kind !== 'miss') return resolve(undefined)
+        const { payload } = outcome
+        const value = payload === undefined ? undefined : ctx.serializer.deserialize(payload)
+        resolve({ kind: 'miss', payload, value })
+      },
+      () => {
+        clearTimeout(timer)
+        resolve(undefined)
+      },
+    )
+  })
 }
 
-function reportCorrupt(ctx: CacheContext, key: string, reason: string, cause?: unknown): void {
-  ctx.counters.corrupt++
-  report(ctx, 'read', key, new CorruptEntryError(key, reason, cause))
-}
-
+/** Starts one background refresh for a key unless one is running; returns whether it started. */
 function refreshInBackground<T>(
   ctx: CacheContext,
   flights: Flights,
@@ -202,12 +239,13 @@ function refreshInBackground<T>(
   storeKey: string,
   loader: Loader<T>,
   times: EntryTimes,
-  stale: unknown,
-): void {
-  if (flights.refreshes.has(storeKey)) return
+  replaced: Entry,
+  refresh: { value: unknown; payload: string | undefined },
+): boolean {
+  if (flights.refreshes.has(storeKey)) return false
   const flight: Flight = { promise: undefined as unknown as Promise<Outcome>, superseded: false }
   flights.refreshes.set(storeKey, flight)
-  flight.promise = load(ctx, { flight, key, storeKey, loader, times, stale })
+  flight.promise = load(ctx, flights, { flight, key, storeKey, loader, times, replaced, refresh })
   // Fail-safe: a refresh that fails leaves the stale entry in place; the error is an event only.
   flight.promise
     .catch(() => {
@@ -216,4 +254,5 @@ function refreshInBackground<T>(
     .finally(() => {
       if (flights.refreshes.get(storeKey) === flight) flights.refreshes.delete(storeKey)
     })
+  return true
 }

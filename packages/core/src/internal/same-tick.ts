@@ -1,5 +1,6 @@
-import { StoreError, StoreTimeoutError } from '../errors.js'
+import { StoreTimeoutError } from '../errors.js'
 import type { CacheStore, StoreEntry } from '../store.js'
+import { storeError } from './context.js'
 
 /** Sends one item through a batcher; resolves its own answer, rejects with typed errors. */
 export type Batched<I> = (item: I, key: string) => Promise<unknown>
@@ -62,7 +63,7 @@ function createBatcher<I>(options: BatcherOptions<I>): Batched<I> {
       if (done) return
       done = true
       clearTimeout(timer)
-      for (const w of batchWaiters) w.reject(new StoreError(operation, w.key, error))
+      for (const w of batchWaiters) w.reject(storeError(operation, w.key, error))
     }
     const settle = (answers: unknown[]): void => {
       if (done) return

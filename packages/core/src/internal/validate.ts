@@ -1,17 +1,7 @@
+import { describeValue } from '../describe-value.js'
 import { type Duration, parseDuration } from '../duration.js'
 
-/** Formats a given value for an error message: `` `2` (number) ``. */
-export function describeValue(value: unknown): string {
-  let shown: string
-  try {
-    shown = typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value))
-  } catch {
-    shown = String(value)
-  }
-  if (shown.length > 60) shown = `${shown.slice(0, 57)}...`
-  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value
-  return `\`${shown}\` (${type})`
-}
+export { describeValue }
 
 /** Reads a duration option in milliseconds, throwing a TypeError that names the option. */
 export function durationOption(name: string, value: Duration | undefined, min: number): number {
@@ -47,4 +37,14 @@ export function numberOption(
     )
   }
   return value
+}
+
+/** `timeout.soft` in milliseconds; 0 serves a stale value at once. */
+export function softTimeout(value: Duration | undefined): number {
+  return value === undefined ? 0 : durationOption('timeout.soft', value, 0)
+}
+
+/** `timeout.hard` in milliseconds; Infinity when there is none. */
+export function hardTimeout(value: Duration | undefined): number {
+  return value === undefined ? Number.POSITIVE_INFINITY : durationOption('timeout.hard', value, 1)
 }

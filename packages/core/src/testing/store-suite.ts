@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
+import { encodeEntry } from '../internal/envelope.js'
 import type { CacheStore } from '../store.js'
 
 /** What the conformance suite needs to test a store. */
@@ -118,6 +119,42 @@ export function describeStoreContract(options: ConformanceOptions): void {
       await sleep(160)
       expect((await store.get(entries[0]!.key)) ?? undefined).toBeUndefined()
       expect(await store.get(entries[2]!.key)).toBe('v2')
+    })
+
+    it('issues rising fences and refuses an older fenced write when it supports fencing', async () => {
+      const store = await options.store()
+      // The two come together: a store with one alone could not keep the promise.
+      expect(store.nextFence === undefined).toBe(store.setFenced === undefined)
+      if (!store.nextFence || !store.setFenced) return
+      const key = freshKey('fence')
+      const now = Date.now()
+      const entry = (fence: number) =>
+        encodeEntry({
+          freshUntil: now + 10_000,
+          staleUntil: now + 10_000,
+          writtenAt: now,
+          loadMs: 5,
+          fence,
+          payload: `"written with ${fence}"`,
+        })
+      const first = await store.nextFence(key)
+      const second = await store.nextFence(key)
+      expect(second).toBeGreaterThan(first)
+      expect(await store.setFenced(key, entry(second), 10_000, second)).toBe(true)
+      expect(await store.setFenced(key, entry(first), 10_000, first)).toBe(false)
+      expect(await store.get(key)).toBe(entry(second))
+      // The same holder may write again; a newer one overwrites.
+      expect(await store.setFenced(key, entry(second), 10_000, second)).toBe(true)
+      // A stored fence the counter never issued still bounds the next token from below.
+      await store.set(key, entry(second + 1000), 10_000)
+      expect(await store.nextFence(key)).toBeGreaterThan(second + 1000)
+      // An absent key, or a text that is not an entry, accepts any fence; the TTL is kept.
+      const other = freshKey('fence-foreign')
+      await store.set(other, 'written by another program', 10_000)
+      expect(await store.setFenced(other, entry(1), 60, 1)).toBe(true)
+      expect(await store.setFenced(freshKey('fence-absent'), entry(1), 10_000, 1)).toBe(true)
+      await sleep(160)
+      expect((await store.get(other)) ?? undefined).toBeUndefined()
     })
   })
 }

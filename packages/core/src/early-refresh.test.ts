@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest'
+import { createCache } from './create-cache.js'
+import type { CacheOptions } from './options.js'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Reads one hot key every 5 ms for `ms` through a cache with a 200 ms TTL and a 40 ms loader,
+ * after one warm-up read; returns what the callers and the loader saw.
+ */
+async function readHotKey(earlyRefresh: NonNullable<CacheOptions['earlyRefresh']>, ms: number) {
+  const cache = createCache({ ttl: 200, jitter: 0, earlyRefresh })
+  let running = 0
+  let peak = 0
+  let calls = 0
+  const loader = async () => {
+    calls++
+    running++
+    peak = Math.max(peak, running)
+    await sleep(40)
+    running--
+    return { version: calls }
+  }
+  await cache.getOrSet('hot', loader)
+  const until = Date.now() + ms
+  while (Date.now() < until) {
+    await cache.getOrSet('hot', loader)
+    await sleep(5)
+  }
+  return { stats: cache.stats(), calls, peak }
+}
+
+describe('early refresh', () => {
+  it('with { threshold: 0.5 } keeps a hot key fresh through 5 TTLs: no caller waits for a load', async () => {
+    const { stats, calls, peak } = await readHotKey({ threshold: 0.5 }, 1000)
+    // Only the warm-up read missed; every later read was a fresh hit, answered without a load.
+    expect(stats.misses).toBe(1)
+    expect(stats.staleHits).toBe(0)
+    // One refresh per entry, one at a time: about one per half TTL (plus its load time), never more.
+    expect(peak).toBe(1)
+    expect(calls).toBeLessThanOrEqual(1 + Math.ceil(1000 / 100))
+    expect(stats.earlyRefreshes).toBe(calls - 1)
+    expect(calls).toBeGreaterThanOrEqual(5)
+  })
+
+  it('with { beta: 4 } (XFetch) keeps a hot key fresh through 5 TTLs, refreshing at most once per entry', async () => {
+    const { stats, calls, peak } = await readHotKey({ beta: 4 }, 1000)
+    expect(stats.misses).toBe(1)
+    expect(stats.staleHits).toBe(0)
+    expect(peak).toBe(1)
+    // Each entry lives at least its load time before a refresh can end it.
+    expect(calls).toBeLessThanOrEqual(1 + Math.ceil(1000 / 40))
+    expect(calls).toBeGreaterThanOrEqual(5)
+  })
+
+  it('never refreshes early an entry written by set, which has no measured load time (XFetch)', async () => {
+    const cache = createCache({ ttl: 100, jitter: 0, earlyRefresh: { beta: 1000 } })
+    await cache.set('k', 'set')
+    let calls = 0
+    for (let i = 0; i < 20; i++) {
+      await cache.getOrSet('k', () => {
+        calls++
+        return 'loaded'
+      })
+    }
+    expect(calls).toBe(0)
+  })
+})
