@@ -1,6 +1,6 @@
 import { createCache } from '@cacheguard/core'
 import { runStoreConformance } from '@cacheguard/core/testing'
-import type { Cluster } from 'ioredis'
+import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectRedis, uniquePrefix } from '../../../test/helpers/redis.js'
 import { type RedisCluster, startRedisCluster } from '../../../test/helpers/redis-cluster.js'
@@ -49,6 +49,26 @@ describe('redisStore | Redis Cluster', () => {
     expect(counts).toHaveLength(3)
     expect(counts.every((count) => count > 0)).toBe(true)
   })
+
+  it("fences through a client with its own keyPrefix: the counter follows the sent key's slot", async () => {
+    const prefixed = new Cluster([...cluster.nodes], {
+      keyPrefix: 'kp:',
+      redisOptions: { maxRetriesPerRequest: 1 },
+    })
+    prefixed.on('error', () => {})
+    try {
+      const store = redisStore(prefixed, { prefix: 'app:' })
+      const entry = (fence: number) => `cg2|9999999999999|9999999999999|1|5|${fence}|v"${fence}"`
+      for (const key of ['user:1', 'order:2', '{tenant}:user:3']) {
+        const fence = await store.nextFence!(key)
+        expect(await store.setFenced!(key, entry(fence), 10_000, fence)).toBe(true)
+        expect(await store.setFenced!(key, entry(fence - 1), 10_000, fence - 1)).toBe(false)
+        expect(await store.get(key)).toBe(entry(fence))
+      }
+    } finally {
+      prefixed.disconnect()
+    }
+  })
 })
 
 describe('redisStore | key layout', () => {
@@ -57,7 +77,9 @@ describe('redisStore | key layout', () => {
     await redis.set(`${prefix}other`, 'theirs')
     const cache = createCache({ store, namespace: 'users' })
     await cache.set('42', { name: 'Ada' })
-    expect(await redis.get(`${prefix}users:42`)).toMatch(/^cg1\|\d+\|\d+\|v\{"name":"Ada"\}$/)
+    expect(await redis.get(`${prefix}users:42`)).toMatch(
+      /^cg2\|\d+\|\d+\|\d+\|\d+\|0\|v\{"name":"Ada"\}$/,
+    )
     await cache.delete('42')
     expect(await redis.get(`${prefix}other`)).toBe('theirs')
   })

@@ -1,6 +1,7 @@
 import type { CacheStore } from '@cacheguard/core'
 import calculateSlot from 'cluster-key-slot'
 import type { Cluster, Redis } from 'ioredis'
+import { redisFencing } from './internal/fencing.js'
 
 /** Options of `redisStore`. */
 export interface RedisStoreOptions {
@@ -28,6 +29,7 @@ export function redisStore(client: Redis | Cluster, options: RedisStoreOptions =
   }
   const isCluster = (client as { isCluster?: boolean }).isCluster === true
   const k = prefix === '' ? (key: string) => key : (key: string) => prefix + key
+  const fencing = redisFencing(client, prefix, isCluster)
 
   return {
     name: isCluster ? 'redis-cluster' : 'redis',
@@ -86,6 +88,9 @@ export function redisStore(client: Redis | Cluster, options: RedisStoreOptions =
       if (ms === -2) return undefined
       return ms === -1 ? Number.POSITIVE_INFINITY : ms
     },
+
+    nextFence: (key) => fencing.nextFence(k(key)),
+    setFenced: (key, value, ttlMs, fence) => fencing.setFenced(k(key), value, ttlMs, fence),
   }
 }
 
