@@ -176,7 +176,7 @@ describe('redis bloom | failures', () => {
     client.on('error', () => {})
     const filter = redisBloom(client, { key: 'outage', capacity: 1000, timeout: 200 })
     await seedBloom(filter, ['1'])
-    const cache = createCache({ guards: [bloomGuard({ filter })], timeout: 200 })
+    const cache = createCache({ guards: [bloomGuard({ filter })], storeTimeout: 200 })
     const codes: string[] = []
     cache.on('error', ({ error }) => codes.push(error.code))
     expect(await cache.getOrSet('2', () => 'two')).toBeUndefined()

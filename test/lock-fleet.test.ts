@@ -1,0 +1,161 @@
+import { type ChildProcess, fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { createCache } from '@cacheguard/core'
+import { lockGuard } from '@cacheguard/lock'
+import { redisStore } from '@cacheguard/redis'
+import { Redlock } from '@sesamecare-oss/redlock'
+import { afterAll, describe, expect, it } from 'vitest'
+import { connectRedis, redisUrl, uniquePrefix } from './helpers/redis.js'
+
+const CHILD = fileURLToPath(new URL('./fixtures/lock-child.ts', import.meta.url))
+const redis = connectRedis()
+const prefix = uniquePrefix('lockfleet')
+const children = new Set<ChildProcess>()
+
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL')
+  const keys = await redis.keys(`${prefix}*`)
+  if (keys.length > 0) await redis.del(keys)
+})
+
+type Done = {
+  latencies: number[]
+  values: string[]
+  errors: string[]
+  stats?: Record<string, number>
+  fenced: number
+}
+
+/** A child process with its own cache (and lock guard), as another instance of the app would be. */
+async function spawnChild(options: Record<string, unknown>) {
+  const child = fork(CHILD, [redisUrl(), prefix, JSON.stringify(options)], {
+    execArgv: ['--import', 'tsx', '--conditions=cacheguard-source'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  children.add(child)
+  child.on('exit', () => children.delete(child))
+  const next = <T>(field: string, ms = 20_000) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no ${field} from the child in ${ms} ms`)),
+        ms,
+      )
+      const onExit = () => {
+        clearTimeout(timer)
+        reject(new Error(`the child exited before sending ${field}`))
+      }
+      const onMessage = (message: Record<string, unknown>) => {
+        if (message.failed) reject(new Error(String(message.failed)))
+        if (!(field in message)) return
+        clearTimeout(timer)
+        child.off('message', onMessage)
+        child.off('exit', onExit)
+        resolve(message[field] as T)
+      }
+      child.on('message', onMessage)
+      child.once('exit', onExit)
+    })
+  await next('ready')
+  return {
+    process: child,
+    run(key: string, callers: number, loaderMs: number, startAt = Date.now()) {
+      const done = next<Done>('done')
+      child.send({ run: { key, callers, loaderMs, value: 'v', startAt } })
+      return done
+    },
+    loading: () => next<{ pid: number; fence?: number }>('loading'),
+    exit: () => {
+      if (child.connected) child.send({ exit: true })
+    },
+  }
+}
+
+const loads = async (key: string) => Number(await redis.get(`${prefix}loads:${key}`))
+const p99 = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.99)]
+
+describe('lock guard | stampede across processes', () => {
+  it('loads a hot key once for 4 processes x 250 callers with lockGuard, once per process without', async () => {
+    const withLock = await Promise.all([1, 2, 3, 4].map(() => spawnChild({})))
+    const withoutLock = await Promise.all([1, 2, 3, 4].map(() => spawnChild({ lock: false })))
+    try {
+      for (const [fleet, key, expected] of [
+        [withoutLock, 'hot-unguarded', 4],
+        [withLock, 'hot-guarded', 1],
+      ] as const) {
+        const startAt = Date.now() + 300
+        const done = await Promise.all(fleet.map((child) => child.run(key, 250, 200, startAt)))
+        expect(done.flatMap((d) => d.errors)).toEqual([])
+        expect(done.flatMap((d) => d.latencies)).toHaveLength(1000)
+        expect(await loads(key)).toBe(expected)
+        // One value for everyone: the one the single loader wrote.
+        expect(new Set(done.flatMap((d) => d.values)).size).toBe(expected)
+        const latencies = done.flatMap((d) => d.latencies)
+        console.log(
+          `${key}: ${expected} load(s), caller p99 ${p99(latencies)} ms for a 200 ms loader`,
+        )
+        // Generous bound: nobody waited for a second loader or a poll timeout.
+        expect(Math.max(...latencies)).toBeLessThan(3000)
+      }
+    } finally {
+      for (const child of [...withLock, ...withoutLock]) child.exit()
+    }
+  })
+
+  it('lets a waiter load after lockTtl when the holder is SIGKILLed mid-load', async () => {
+    const holder = await spawnChild({ lockTtl: 600 })
+    const waiter = await spawnChild({ lockTtl: 600, waitTimeout: 5000 })
+    try {
+      const loading = holder.loading()
+      holder.run('killed', 1, 10_000).catch(() => {})
+      await loading
+      const done = waiter.run('killed', 20, 100)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      holder.process.kill('SIGKILL')
+      const { latencies, values, errors, stats } = await done
+      expect(errors).toEqual([])
+      expect(values).toEqual([`v from ${waiter.process.pid}`])
+      // Took over once the dead holder's lock expired, well before its own waitTimeout.
+      expect(Math.max(...latencies)).toBeLessThan(5000)
+      expect(stats?.acquired).toBe(1)
+      expect(await loads('killed')).toBe(2)
+    } finally {
+      waiter.exit()
+    }
+  })
+
+  it('refuses the late write of a holder paused (SIGSTOP) past its lock TTL', async () => {
+    const paused = await spawnChild({ lockTtl: 300 })
+    const guard = lockGuard({
+      redlock: new Redlock([redis]),
+      prefix: `${prefix}lock:`,
+      waitTimeout: 5000,
+    })
+    const cache = createCache({ store: redisStore(redis, { prefix }), guards: [guard] })
+    try {
+      const loading = paused.loading()
+      const late = paused.run('fenced', 1, 600)
+      const { fence: oldFence } = await loading
+      paused.process.kill('SIGSTOP')
+      // Stopped, it cannot extend its lock: after lockTtl the lock is free for the next holder.
+      let newFence: number | undefined
+      const value = await cache.getOrSet('fenced', ({ fence }) => {
+        newFence = fence
+        return 'newer'
+      })
+      expect(value).toBe('newer')
+      expect(newFence).toBeGreaterThan(Number(oldFence))
+      paused.process.kill('SIGCONT')
+      const done = await late
+      // Its loader ignored the abort and returned; the store refused its older token.
+      expect(done.values).toEqual([`v from ${paused.process.pid}`])
+      expect(done.fenced).toBe(1)
+      expect(done.stats?.lost).toBe(1)
+      expect(await cache.get('fenced')).toBe('newer')
+    } finally {
+      paused.process.kill('SIGCONT')
+      paused.exit()
+      await guard.close()
+    }
+  })
+})
