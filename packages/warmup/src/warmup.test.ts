@@ -1,6 +1,8 @@
+import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createCache, redisStore } from '../../../test/helpers/packages.js'
+import { createCache, memoryStore, redisStore } from '../../../test/helpers/packages.js'
 import { connectRedis, uniquePrefix } from '../../../test/helpers/redis.js'
+import { startRedisServer } from '../../../test/helpers/redis-server.js'
 import { warmup } from './warmup.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -65,8 +67,10 @@ describe('warmup | one run', () => {
       load: (key) => backend.load(key),
       freshFor: 10_000,
     })
+    // user:1 expires within 10 s: it is reloaded now, not answered from the cache.
     expect(ahead).toMatchObject({ loaded: 1, skipped: 2 })
-    expect(await cache.get('user:1')).toEqual({ key: 'old' })
+    expect(await cache.get('user:1')).toEqual({ key: 'user:1' })
+    expect(backend.loads.get('user:1')).toBe(1)
     const forced = await warmup(cache, {
       keys: ids(3),
       load: (key) => backend.load(key),
@@ -170,6 +174,90 @@ describe('warmup | one run', () => {
     await expect(warmup({} as never, { keys: ids(1), load })).rejects.toThrow(
       'Expected `cache` to be a cache',
     )
+    await expect(warmup(cache, { keys: ids(1), load, freshFor: 'soon' as never })).rejects.toThrow(
+      "Expected `freshFor` to be a duration of 0 or more (ms, or a string such as '1m'), got `soon`",
+    )
+    await expect(warmup(cache, { keys: ids(1), load, retries: 1.5 })).rejects.toThrow(
+      'Expected `retries` to be an integer of 0 or more',
+    )
+  })
+
+  it('takes durations as strings: freshFor and retryDelay', async () => {
+    const cache = createCache({ ttl: '30s', jitter: 0 })
+    await cache.set('user:0', 'old')
+    const backend = countingBackend(0)
+    const report = await warmup(cache, {
+      keys: ids(1),
+      load: (key) => backend.load(key),
+      freshFor: '1m',
+      retryDelay: '10ms',
+    })
+    expect(report).toMatchObject({ loaded: 1, skipped: 0 })
+    expect(await cache.get('user:0')).toEqual({ key: 'user:0' })
+  })
+})
+
+describe('warmup | what counts as warmed', () => {
+  it('loads a key that is only stale (within grace), and counts its failure as failed', async () => {
+    const cache = createCache({ ttl: 30, grace: '1m', jitter: 0 })
+    for (const key of ids(20)) await cache.set(key, 'old')
+    await sleep(50)
+    const backend = countingBackend(0, new Set(ids(20)))
+    const report = await warmup(cache, {
+      keys: ids(20),
+      load: (key) => backend.load(key),
+      retries: 0,
+    })
+    // Before: getOrSet answered the stale value, counted the key loaded, and refreshed it later.
+    expect(report).toMatchObject({ loaded: 0, failed: 20 })
+    expect(backend.loads.size).toBe(20)
+  })
+
+  it('counts a key whose write the store refuses as failed, after its retries', async () => {
+    // No replica can ever acknowledge: this server refuses every write and answers every read.
+    const server = await startRedisServer(['--min-replicas-to-write', '1'])
+    const client = new Redis(server.url, { maxRetriesPerRequest: 1 })
+    try {
+      const cache = createCache({ store: redisStore(client), breaker: false })
+      const report = await warmup(cache, { keys: ids(3), load: (key) => ({ key }), retryDelay: 1 })
+      expect(report).toMatchObject({ loaded: 0, failed: 3 })
+      expect(String((report.errors[0]!.error as Error).message)).toContain('NOREPLICAS')
+    } finally {
+      client.disconnect()
+      await server.stop()
+    }
+  })
+
+  it('reloads keys the store lost even when this process still holds them in memory', async () => {
+    const redis = connectRedis()
+    const prefix = uniquePrefix('warmup-flush')
+    const store = redisStore(redis, { prefix: `${prefix}flush:` })
+    const cache = createCache({ store, l1: memoryStore(), ttl: '1h' })
+    await warmup(cache, { keys: ids(3), load: (key) => ({ key }) })
+    await redis.del(ids(3).map((key) => `${prefix}flush:${key}`))
+    const report = await warmup(cache, { keys: ids(3), load: (key) => ({ key }) })
+    expect(report).toMatchObject({ loaded: 3, skipped: 0 })
+    expect(await redis.exists(ids(3).map((key) => `${prefix}flush:${key}`))).toBe(3)
+    await redis.del(ids(3).map((key) => `${prefix}flush:${key}`))
+  })
+})
+
+describe('warmup | hot keys', () => {
+  it('refreshes the most requested keys before they expire, and only those', async () => {
+    const cache = createCache({ hotKeys: 100, ttl: '5s', jitter: 0 })
+    for (const key of ids(5)) await cache.set(key, { key: 'old' })
+    for (let i = 0; i < 10; i++) await Promise.all([cache.get('user:3'), cache.get('user:1')])
+    await cache.get('user:4')
+    const backend = countingBackend(0)
+    const report = await warmup(cache, {
+      keys: () => cache.hotKeys(2),
+      load: (key) => backend.load(key),
+      freshFor: 10_000,
+    })
+    expect(report).toMatchObject({ total: 2, loaded: 2 })
+    expect([...backend.loads.keys()].sort()).toEqual(['user:1', 'user:3'])
+    expect(await cache.get('user:3')).toEqual({ key: 'user:3' })
+    expect(await cache.get('user:4')).toEqual({ key: 'old' })
   })
 })
 

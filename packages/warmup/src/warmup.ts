@@ -1,7 +1,8 @@
-import type { Cache } from '@cacheguard/core'
+import type { Cache, Duration } from '@cacheguard/core'
 import pLimit from 'p-limit'
 import { type KeySource, resolveKeys } from './internal/keys.js'
-import { pacer } from './internal/pace.js'
+import { resolveWarmup } from './internal/options.js'
+import { delay, pacer } from './internal/pace.js'
 
 /** Options of `warmup`. */
 export interface WarmupOptions<T> {
@@ -13,14 +14,14 @@ export interface WarmupOptions<T> {
   concurrency?: number
   /** The most loads started per second. @default Infinity (no limit) */
   ratePerSecond?: number
-  /** Reload keys that are still fresh (written with `set`, outside single-flight). @default false */
+  /** Reload keys the store still holds fresh. @default false */
   force?: boolean
-  /** Also reload keys that are fresh but stop being fresh within this many ms (refresh-ahead). @default 0 */
-  freshFor?: number
+  /** Also reload keys that are fresh but stop being fresh within this long (ms, or `'1m'`): refresh-ahead. @default 0 */
+  freshFor?: Duration
   /** Attempts after the first failure of a key, with exponential backoff. @default 2 */
   retries?: number
-  /** The first backoff in ms; doubled on each retry. @default 100 */
-  retryDelay?: number
+  /** The first backoff (ms, or a string such as `'1s'`); doubled on each retry. @default 100 */
+  retryDelay?: Duration
   /** How many errors the report keeps (the count is always exact). @default 100 */
   maxErrors?: number
   /** Stops starting new keys when aborted; the keys already loading finish. */
@@ -47,28 +48,19 @@ export interface WarmupReport extends WarmupProgress {
   aborted: boolean
 }
 
-const DEFAULTS = {
-  concurrency: 16,
-  retries: 2,
-  retryDelay: 100,
-  maxErrors: 100,
-  force: false,
-  freshFor: 0,
-}
-
 /**
- * Fills `cache` for every key of `keys` before traffic asks for them, through `getOrSet` (so
- * single-flight and guards apply and the cache's jittered TTLs spread the keys' expiry), at most
- * `concurrency` at once and `ratePerSecond` per second. Fresh keys are skipped unless `force`; a
- * key that keeps failing is reported, never stops the run.
+ * Fills `cache` for every key of `keys` before traffic asks for them: each key the store does
+ * not hold fresh is loaded and written with `cache.set` (so the cache's jittered TTLs spread the
+ * keys' expiry and guards hear of the write), at most `concurrency` loads at once and
+ * `ratePerSecond` per second. Fresh keys are skipped unless `force`; a key that keeps failing
+ * (to load or to be written) is reported, never stops the run.
  *
  * @example
  * const report = await warmup(cache, { keys: db.streamHotIds(), load: (key) => db.find(key), concurrency: 32 })
  * if (report.failed > 0) console.error(report.errors)
  */
 export async function warmup<T>(cache: Cache, options: WarmupOptions<T>): Promise<WarmupReport> {
-  const o = { ...DEFAULTS, ...withoutUndefined(options) }
-  validate(cache, o)
+  const o = resolveWarmup(cache, options)
   const started = performance.now()
   const limit = pLimit(o.concurrency)
   const pace = pacer(o.ratePerSecond, o.signal)
@@ -95,92 +87,80 @@ export async function warmup<T>(cache: Cache, options: WarmupOptions<T>): Promis
     }
   }
 
+  // The cap applies to loads only: a key's store read and write overlap other keys' loads. A load
+  // still queued when the run is aborted never starts.
+  const loadOne = (key: string) =>
+    limit(() => {
+      if (o.signal?.aborted) throw new WarmupAbortedError()
+      return o.load(key)
+    })
+
+  // A key is loaded unless the store itself (not this process's memory tier, which may outlive a
+  // flush) holds it fresh for `freshFor` more; then it is written with `set`, whose rejection on
+  // a failed write is retried and reported like a failed load. `getOrSet` would answer a key
+  // within grace with its stale value and refresh it in the background, out of the run's sight.
   const warmOne = async (key: string): Promise<void> => {
     if (o.signal?.aborted) return
-    try {
-      if (!o.force && (await cache.has(key, { freshFor: o.freshFor })))
-        return finish('skipped', key)
-    } catch (error) {
-      return finish('failed', key, error)
+    if (!o.force) {
+      try {
+        if (await cache.has(key, { freshFor: o.freshFor, memory: false })) {
+          return finish('skipped', key)
+        }
+      } catch (error) {
+        return finish('failed', key, error)
+      }
     }
     for (let attempt = 0; ; attempt++) {
       await pace()
       if (o.signal?.aborted) return
       try {
-        if (o.force) await cache.set(key, await o.load(key))
-        else await cache.getOrSet(key, () => o.load(key))
+        await cache.set(key, await loadOne(key))
         return finish('loaded', key)
       } catch (error) {
+        if (o.signal?.aborted) return
         if (attempt >= o.retries) return finish('failed', key, error)
-        await sleep(o.retryDelay * 2 ** attempt, o.signal)
+        await delay(o.retryDelay * 2 ** attempt, o.signal)
       }
     }
   }
 
-  const running = new Set<Promise<void>>()
-  for await (const key of await resolveKeys(o.keys)) {
-    if (o.signal?.aborted) break
-    report.total++
-    const task = limit(() => warmOne(key))
-    running.add(task)
-    task.finally(() => running.delete(task))
-    // Pull keys from the source only as fast as they are warmed: a cursor over millions of ids
-    // never sits in memory whole.
-    if (limit.pendingCount >= o.concurrency) await Promise.race(running)
+  // Keys are pulled from the source only as fast as they are warmed (at most 2 x `concurrency`
+  // in progress: loading, or reading and writing the store), so a cursor over millions of ids
+  // never sits in memory whole. One callback wakes the loop when a key is done: racing the set of
+  // running keys instead cost ~10 us of CPU per key, enough to delay the loads' own timers.
+  let inFlight = 0
+  let wake: (() => void) | undefined
+  const settled = () => {
+    inFlight--
+    const resume = wake
+    wake = undefined
+    resume?.()
   }
-  await Promise.all(running)
+  const slotFreed = () =>
+    new Promise<void>((resolve) => {
+      wake = resolve
+    })
+  try {
+    for await (const key of await resolveKeys(o.keys)) {
+      if (o.signal?.aborted) break
+      report.total++
+      inFlight++
+      warmOne(key).then(settled, settled)
+      if (inFlight >= 2 * o.concurrency) await slotFreed()
+    }
+  } finally {
+    // A key source that throws part-way still lets the keys already started finish first.
+    while (inFlight > 0) await slotFreed()
+  }
   report.aborted = o.signal?.aborted === true
   report.durationMs = performance.now() - started
   return report
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer)
-        resolve()
-      },
-      { once: true },
-    )
-  })
-}
-
-function validate(cache: Cache, o: typeof DEFAULTS & WarmupOptions<unknown>): void {
-  if (typeof cache?.getOrSet !== 'function' || typeof cache.has !== 'function') {
-    throw new TypeError('Expected `cache` to be a cache from createCache()')
+/** Thrown into a load that was queued when the run was aborted, so it never starts. */
+class WarmupAbortedError extends Error {
+  override readonly name = 'WarmupAbortedError'
+  constructor() {
+    super('The warmup was aborted before this key was loaded')
   }
-  if (typeof o.load !== 'function')
-    throw new TypeError(`Expected \`load\` to be a function, got ${typeof o.load}`)
-  const positiveInt = (name: string, value: number) => {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new TypeError(
-        `Expected \`${name}\` to be a positive integer, got \`${String(value)}\` (${typeof value})`,
-      )
-    }
-  }
-  positiveInt('concurrency', o.concurrency)
-  positiveInt('maxErrors', o.maxErrors)
-  for (const name of ['retries', 'retryDelay', 'freshFor'] as const) {
-    const value = o[name]
-    if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-      throw new TypeError(
-        `Expected \`${name}\` to be a number of 0 or more, got \`${String(value)}\` (${typeof value})`,
-      )
-    }
-  }
-  if (
-    o.ratePerSecond !== undefined &&
-    !(typeof o.ratePerSecond === 'number' && o.ratePerSecond > 0)
-  ) {
-    throw new TypeError(
-      `Expected \`ratePerSecond\` to be a positive number, got \`${String(o.ratePerSecond)}\``,
-    )
-  }
-}
-
-function withoutUndefined<T extends object>(options: T): T {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T
 }
