@@ -1,0 +1,1 @@
+export { keyvStore } from './keyv-store.js'

@@ -1,0 +1,5 @@
+export {
+  type MemcachedStoreOptions,
+  type MemjsClient,
+  memcachedStore,
+} from './memcached-store.js'

@@ -1,0 +1,5 @@
+export {
+  type NodeRedisClient,
+  type NodeRedisStoreOptions,
+  nodeRedisStore,
+} from './node-redis-store.js'
