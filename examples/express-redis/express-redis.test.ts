@@ -1,0 +1,85 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connectRedis, redisUrl, uniquePrefix } from '../../test/helpers/redis.js'
+
+const redis = connectRedis()
+const prefix = uniquePrefix('express-example')
+let server: ChildProcess
+let url: string
+
+beforeAll(async () => {
+  server = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--conditions=cacheguard-source',
+      fileURLToPath(new URL('./server.ts', import.meta.url)),
+    ],
+    {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, REDIS_URL: redisUrl(), PORT: '0', CACHE_PREFIX: prefix },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  url = await new Promise((resolve, reject) => {
+    let out = ''
+    server.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk
+      const match = /listening on (\S+)/.exec(out)
+      if (match) resolve(match[1]!)
+    })
+    server.once('exit', (code) => reject(new Error(`server.ts exited with ${code}`)))
+  })
+})
+
+afterAll(async () => {
+  if (server.exitCode === null) {
+    const exited = once(server, 'exit')
+    server.kill('SIGTERM')
+    await exited
+  }
+  const keys = await redis.keys(`${prefix}*`)
+  if (keys.length > 0) await redis.del(keys)
+})
+
+const stats = async () =>
+  ((await (await fetch(`${url}/stats`)).json()) as { queries: number }).queries
+
+describe('examples | express-redis', () => {
+  it('answers 20 concurrent requests for a product with one database query, then from Redis', async () => {
+    const replies = await Promise.all(Array.from({ length: 20 }, () => fetch(`${url}/products/7`)))
+    const bodies = await Promise.all(replies.map((reply) => reply.text()))
+    expect(new Set(bodies)).toEqual(new Set(['{"id":7,"name":"Product 7","price":16}']))
+    expect(await stats()).toBe(1)
+    const again = await fetch(`${url}/products/7`)
+    expect(again.headers.get('x-cache')).toBe('HIT')
+    expect(again.headers.get('cache-control')).toBe(
+      'public, max-age=60, stale-while-revalidate=300',
+    )
+    expect(await stats()).toBe(1)
+  })
+
+  it('drops the cached page when the product is updated with a PUT', async () => {
+    await fetch(`${url}/products/8`)
+    const put = await fetch(`${url}/products/8`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ price: 99 }),
+    })
+    expect(put.status).toBe(204)
+    const after = await fetch(`${url}/products/8`)
+    expect(after.headers.get('x-cache')).toBe('MISS')
+    expect(await after.json()).toEqual({ id: 8, name: 'Product 8', price: 99 })
+  })
+
+  it('remembers a missing product for a short while', async () => {
+    const first = await fetch(`${url}/products/404`)
+    expect(first.status).toBe(404)
+    const second = await fetch(`${url}/products/404`)
+    expect(second.status).toBe(404)
+    expect(second.headers.get('x-cache')).toBe('HIT')
+  })
+})

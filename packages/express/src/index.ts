@@ -1,0 +1,1 @@
+export { type ExpressCache, type ExpressCacheOptions, expressCache } from './express-cache.js'

@@ -1,0 +1,9 @@
+export { type HttpCache, httpCache } from './http-cache.js'
+export type {
+  CacheStatus,
+  HttpCacheOptions,
+  HttpRequest,
+  HttpResponse,
+  HttpResult,
+  RunHandler,
+} from './types.js'

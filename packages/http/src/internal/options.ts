@@ -1,0 +1,84 @@
+import {
+  type Cache,
+  type Duration,
+  describeValue,
+  parseDuration,
+  withoutUndefined,
+} from '@cacheguard/core'
+import type { HttpCacheOptions, HttpRequest } from '../types.js'
+
+const DEFAULTS = {
+  ttl: '1m',
+  statuses: [200, 203, 204, 300, 301, 308, 404, 410],
+  notFoundTtl: '30s',
+  varyBy: [] as string[],
+  maxBodyBytes: 1024 * 1024,
+  invalidateOnWrite: true,
+  handlerTimeout: '30s',
+} as const satisfies HttpCacheOptions
+
+/** The options of `httpCache`, validated, with their defaults. */
+export function resolveOptions(cache: Cache, options: HttpCacheOptions) {
+  if (typeof cache?.getOrSet !== 'function' || typeof cache.delete !== 'function') {
+    throw new TypeError('Expected `cache` to be a cache from createCache()')
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected the options to be an object, got ${describeValue(options)}`)
+  }
+  const o = { ...DEFAULTS, ...withoutUndefined(options) }
+  const statuses = o.statuses as readonly number[]
+  if (
+    !Array.isArray(statuses) ||
+    !statuses.every((s) => Number.isInteger(s) && s >= 100 && s <= 599)
+  ) {
+    throw new TypeError(
+      `Expected \`statuses\` to be an array of HTTP statuses, got ${describeValue(statuses)}`,
+    )
+  }
+  if (statuses.includes(206) || statuses.includes(304)) {
+    throw new TypeError(
+      'Expected `statuses` without 206 or 304: partial and not-modified responses are never stored',
+    )
+  }
+  const varyBy = o.varyBy as readonly string[]
+  if (!Array.isArray(varyBy) || !varyBy.every((name) => typeof name === 'string' && name !== '')) {
+    throw new TypeError(
+      `Expected \`varyBy\` to be an array of header names, got ${describeValue(varyBy)}`,
+    )
+  }
+  if (o.key !== undefined && typeof o.key !== 'function') {
+    throw new TypeError(
+      `Expected \`key\` to be a function of the request, got ${describeValue(o.key)}`,
+    )
+  }
+  if (!Number.isInteger(o.maxBodyBytes) || o.maxBodyBytes < 0) {
+    throw new TypeError(
+      `Expected \`maxBodyBytes\` to be an integer of 0 or more, got ${describeValue(o.maxBodyBytes)}`,
+    )
+  }
+  if (typeof o.invalidateOnWrite !== 'boolean') {
+    throw new TypeError(
+      `Expected \`invalidateOnWrite\` to be a boolean, got ${describeValue(o.invalidateOnWrite)}`,
+    )
+  }
+  return {
+    ttlMs: duration('ttl', o.ttl),
+    notFoundTtlMs: o.notFoundTtl === false ? 0 : duration('notFoundTtl', o.notFoundTtl),
+    handlerTimeoutMs: duration('handlerTimeout', o.handlerTimeout),
+    statuses: new Set(statuses),
+    varyBy: varyBy.map((name) => name.toLowerCase()),
+    key: o.key as ((request: HttpRequest) => string) | undefined,
+    maxBodyBytes: o.maxBodyBytes,
+    invalidateOnWrite: o.invalidateOnWrite,
+  }
+}
+
+function duration(name: string, value: Duration | false | undefined): number {
+  const ms = parseDuration(value)
+  if (ms === undefined || !(ms > 0)) {
+    throw new TypeError(
+      `Expected \`${name}\` to be a positive duration (milliseconds, or a string like '30s'), got ${describeValue(value)}`,
+    )
+  }
+  return ms
+}

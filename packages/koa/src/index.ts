@@ -1,0 +1,1 @@
+export { type KoaCacheMiddleware, type KoaCacheOptions, koaCache } from './koa-cache.js'

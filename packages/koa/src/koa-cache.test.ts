@@ -1,0 +1,272 @@
+import Koa, { type Middleware } from 'koa'
+import { describe, expect, it } from 'vitest'
+import { listen, redisCaches, sleep } from '../test/serve.js'
+import { type KoaCacheOptions, koaCache } from './index.js'
+
+const cacheFor = redisCaches('koa')
+
+/** A Koa app: `before` middleware, then the cache, then `handler`, which counts its runs. */
+async function serve(
+  handler: (ctx: Koa.Context, run: number) => unknown,
+  options: KoaCacheOptions = {},
+  before: Middleware[] = [],
+) {
+  const app = new Koa()
+  for (const middleware of before) app.use(middleware)
+  app.use(koaCache(cacheFor(), options))
+  const runs = { count: 0 }
+  app.use(async (ctx) => {
+    await handler(ctx, ++runs.count)
+  })
+  return { ...(await listen(app)), runs }
+}
+
+/**
+ * Upstream middleware that counts arrivals; `all` resolves once `n` requests are inside the app,
+ * so a handler that waits for it knows its concurrent callers reached the cache (or 3 s passed).
+ */
+function arrivals(n: number) {
+  let count = 0
+  let open = () => {}
+  const all = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  const middleware: Middleware = async (_, next) => {
+    if (++count === n) open()
+    await next()
+  }
+  return { middleware, all: Promise.race([all, sleep(3000)]).then(() => sleep(50)) }
+}
+
+describe('koa cache | protection', () => {
+  it('runs a 200 ms handler once for 100 concurrent cold GETs and gives all the same body', async () => {
+    const hundred = arrivals(100)
+    const { send, runs } = await serve(
+      async (ctx, run) => {
+        // 200 ms of work, started once every request is in (a loaded CI machine connects slowly).
+        await hundred.all
+        await sleep(200)
+        ctx.body = `slow answer ${run}`
+      },
+      {},
+      [hundred.middleware],
+    )
+    const replies = await Promise.all(Array.from({ length: 100 }, () => send('/hot')))
+    expect(runs.count).toBe(1)
+    expect(new Set(replies.map((r) => `${r.status} ${r.text}`))).toEqual(
+      new Set(['200 slow answer 1']),
+    )
+    // The one that ran is the MISS; the 99 that waited were answered with what it stored.
+    expect(replies.filter((r) => r.headers['x-cache'] === 'MISS')).toHaveLength(1)
+    const again = await send('/hot')
+    expect(again.headers['x-cache']).toBe('HIT')
+    expect(again.text).toBe('slow answer 1')
+  })
+
+  it('stores nothing from a handler that throws, and its waiters get the error, not an empty 200', async () => {
+    const five = arrivals(5)
+    const { send, runs } = await serve(
+      async (ctx, run) => {
+        if (run === 1) await five.all
+        if (run === 1) throw new Error('database down')
+        ctx.body = 'recovered'
+      },
+      {},
+      [five.middleware],
+    )
+    const replies = await Promise.all(Array.from({ length: 5 }, () => send('/throws')))
+    expect(runs.count).toBe(1)
+    for (const reply of replies)
+      expect([reply.status, reply.text]).toEqual([500, 'Internal Server Error'])
+    const next = await send('/throws')
+    expect([next.status, next.text, next.headers['x-cache']]).toEqual([200, 'recovered', 'MISS'])
+  })
+
+  it('stores nothing from a handler that answers 500, and shares that 500 with its waiters', async () => {
+    const five = arrivals(5)
+    const { send, runs } = await serve(
+      async (ctx, run) => {
+        if (run === 1) await five.all
+        ctx.status = run === 1 ? 500 : 200
+        ctx.body = `run ${run}`
+      },
+      {},
+      [five.middleware],
+    )
+    const replies = await Promise.all(Array.from({ length: 5 }, () => send('/fails')))
+    expect(runs.count).toBe(1)
+    for (const reply of replies) expect([reply.status, reply.text]).toEqual([500, 'run 1'])
+    expect((await send('/fails')).text).toBe('run 2')
+    expect((await send('/fails')).headers['x-cache']).toBe('HIT')
+  })
+
+  it('answers 504 after handlerTimeout for a handler that never answers, and the URL works afterwards', async () => {
+    const { send } = await serve(
+      async (ctx, run) => {
+        if (run === 1) await new Promise(() => {})
+        ctx.body = `run ${run}`
+      },
+      { handlerTimeout: 300 },
+    )
+    const started = Date.now()
+    const [first, waiter] = await Promise.all([send('/stuck'), send('/stuck')])
+    expect([first.status, waiter.status]).toEqual([504, 504])
+    expect(first.body.byteLength).toBe(0)
+    expect(Date.now() - started).toBeLessThan(2000)
+    const after = await send('/stuck')
+    expect([after.status, after.text]).toEqual([200, 'run 2'])
+  })
+})
+
+describe('koa cache | RFC 9111', () => {
+  it.each(['no-store', 'private, max-age=60', 's-maxage=0'])(
+    'does not store `Cache-Control: %s`, and sends it unchanged',
+    async (cacheControl) => {
+      const { send, runs } = await serve((ctx, run) => {
+        ctx.set('Cache-Control', cacheControl)
+        ctx.body = `run ${run}`
+      })
+      const first = await send('/cc')
+      const second = await send('/cc')
+      expect(runs.count).toBe(2)
+      expect(second.text).toBe('run 2')
+      for (const reply of [first, second]) {
+        expect(reply.headers['cache-control']).toBe(cacheControl)
+        expect(reply.headers['x-cache']).not.toBe('HIT')
+      }
+    },
+  )
+
+  it('never sends a Set-Cookie (ctx.cookies.set) to a second client, even with the jar opened upstream', async () => {
+    const readsCookies: Middleware = async (ctx, next) => {
+      ctx.state.seen = ctx.cookies.get('session') ?? null
+      await next()
+    }
+    const { send, runs } = await serve(
+      async (ctx, run) => {
+        await sleep(100)
+        ctx.cookies.set('session', `secret-${run}`)
+        ctx.body = 'hello'
+      },
+      {},
+      [readsCookies],
+    )
+    const replies = await Promise.all(Array.from({ length: 4 }, () => send('/cookie')))
+    const cookies = replies.map((r) => r.headers['set-cookie']?.[0]?.split(';')[0])
+    // Each client ran its own handler and got its own cookie; none got another's.
+    expect(new Set(cookies).size).toBe(4)
+    expect(runs.count).toBe(4)
+    const later = await send('/cookie')
+    expect(later.headers['set-cookie']?.[0]).toMatch(/^session=secret-5;/)
+  })
+
+  it('bypasses the cache for a request with Authorization', async () => {
+    const { send, runs } = await serve((ctx, run) => {
+      ctx.body = `run ${run} for ${ctx.get('Authorization') || 'anyone'}`
+    })
+    expect((await send('/me')).text).toBe('run 1 for anyone')
+    const authorized = await send('/me', { headers: { authorization: 'Bearer a' } })
+    expect([authorized.text, authorized.headers['x-cache']]).toEqual([
+      'run 2 for Bearer a',
+      'BYPASS',
+    ])
+    expect((await send('/me')).headers['x-cache']).toBe('HIT')
+    expect(runs.count).toBe(2)
+  })
+
+  it('keys `Vary: Accept-Language` per language', async () => {
+    const { send, runs } = await serve((ctx) => {
+      ctx.vary('Accept-Language')
+      ctx.body = ctx.acceptsLanguages('fr', 'en') === 'fr' ? 'bonjour' : 'hello'
+    })
+    const ask = (language: string) => send('/greet', { headers: { 'accept-language': language } })
+    expect((await ask('en')).text).toBe('hello')
+    expect((await ask('fr')).text).toBe('bonjour')
+    const [en, fr] = [await ask('en'), await ask('fr')]
+    expect([en.text, en.headers['x-cache'], en.headers.vary]).toEqual([
+      'hello',
+      'HIT',
+      'Accept-Language',
+    ])
+    expect([fr.text, fr.headers['x-cache']]).toEqual(['bonjour', 'HIT'])
+    expect(runs.count).toBe(2)
+  })
+
+  it('gives the full GET body after a HEAD, and answers a later HEAD from the stored GET', async () => {
+    const body = 'x'.repeat(3000)
+    const { send, runs } = await serve((ctx) => {
+      ctx.type = 'text/plain'
+      ctx.body = body
+    })
+    const head = await send('/page', { method: 'HEAD' })
+    expect([head.status, head.body.byteLength, head.headers['content-length']]).toEqual([
+      200,
+      0,
+      '3000',
+    ])
+    const get = await send('/page')
+    expect([get.text, get.headers['content-length'], get.headers['x-cache']]).toEqual([
+      body,
+      '3000',
+      'MISS',
+    ])
+    const again = await send('/page', { method: 'HEAD' })
+    expect([again.headers['x-cache'], again.headers['content-length']]).toEqual(['HIT', '3000'])
+    expect(again.headers['content-type']).toBe('text/plain; charset=utf-8')
+    expect(again.body.byteLength).toBe(0)
+    expect((await send('/page')).text).toBe(body)
+    expect(runs.count).toBe(2)
+  })
+
+  it('drops the cached GET when a POST to the same URL succeeds', async () => {
+    let version = 1
+    const { send } = await serve((ctx) => {
+      if (ctx.method === 'POST') version++
+      ctx.body = `version ${version}`
+    })
+    await send('/item?id=1')
+    expect((await send('/item?id=1')).headers['x-cache']).toBe('HIT')
+    expect((await send('/item?id=1', { method: 'POST' })).text).toBe('version 2')
+    const after = await send('/item?id=1')
+    expect([after.text, after.headers['x-cache']]).toEqual(['version 2', 'MISS'])
+  })
+
+  it('bypasses the cache for a Range request', async () => {
+    const { send, runs } = await serve((ctx) => {
+      ctx.body = 'abcdefgh'
+    })
+    await send('/file')
+    const ranged = await send('/file', { headers: { range: 'bytes=0-3' } })
+    expect(ranged.headers['x-cache']).toBe('BYPASS')
+    expect(runs.count).toBe(2)
+  })
+
+  it('answers a matching If-None-Match with 304, ETag and Cache-Control, and no body', async () => {
+    const { send } = await serve((ctx) => {
+      ctx.set('ETag', '"v1"')
+      ctx.set('Cache-Control', 'public, max-age=60')
+      ctx.body = { id: 1 }
+    })
+    await send('/etag')
+    const reply = await send('/etag', { headers: { 'if-none-match': 'W/"v1"' } })
+    expect(reply.status).toBe(304)
+    expect(reply.headers.etag).toBe('"v1"')
+    expect(reply.headers['cache-control']).toBe('public, max-age=60')
+    expect(reply.body.byteLength).toBe(0)
+    expect(reply.headers['content-type']).toBeUndefined()
+  })
+
+  it('sends a growing Age and never rewrites max-age', async () => {
+    const { send } = await serve((ctx) => {
+      ctx.set('Cache-Control', 'public, max-age=60')
+      ctx.body = 'aged'
+    })
+    const first = await send('/aged')
+    expect(first.headers.age).toBeUndefined()
+    await sleep(1100)
+    const later = await send('/aged')
+    expect(later.headers['x-cache']).toBe('HIT')
+    expect(Number(later.headers.age)).toBeGreaterThanOrEqual(1)
+    expect(later.headers['cache-control']).toBe('public, max-age=60')
+  })
+})
