@@ -6,6 +6,8 @@ export interface FakeDb {
   readonly queries: number
   /** The most queries that were running at the same moment. */
   readonly peakConcurrent: number
+  /** When each query arrived (`performance.now()`), in order. */
+  readonly arrivals: readonly number[]
 }
 
 /** Options of `fakeDb`. */
@@ -29,11 +31,13 @@ export function fakeDb(options: FakeDbOptions = {}): FakeDb {
   let queries = 0
   let running = 0
   let peak = 0
+  const arrivals: number[] = []
   const latencyMs = options.latencyMs ?? 50
   const knownIds = options.knownIds ?? 1_000_000
   return {
     async findUser(id) {
       queries++
+      arrivals.push(performance.now())
       running++
       peak = Math.max(peak, running)
       // 0.05 ms per concurrent query: a thousand at once cost the last one 50 ms more.
@@ -47,5 +51,6 @@ export function fakeDb(options: FakeDbOptions = {}): FakeDb {
     get peakConcurrent() {
       return peak
     },
+    arrivals,
   }
 }

@@ -1,28 +1,33 @@
 // The storm: each failure mode in turn, without and with cacheguard. Run with `npm run demo`.
-// Options: --scenario all|breakdown|penetration, --requests N (breakdown), --unknown N
-// (penetration), --latency MS, --store memory|redis.
+// Options: --scenario all, or a comma list of breakdown, stampede, penetration, avalanche; --requests N (breakdown),
+// --unknown N (penetration), --keys N (avalanche), --latency MS, --store memory|redis. stampede needs Redis.
 import { randomUUID } from 'node:crypto'
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { type CacheStore, memoryStore } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
+import { type AvalancheResult, runAvalanche } from './avalanche.js'
 import { runPenetration } from './penetration.js'
 import { connectIfAnswering, deleteKeys } from './redis-probe.js'
 import { type RunResult, runBreakdown } from './scenario.js'
+import { runStampede } from './stampede.js'
 
 const { values } = parseCli({
   options: {
     scenario: { type: 'string', default: 'all' },
     requests: { type: 'string', default: '1000' },
     unknown: { type: 'string', default: '10000' },
+    keys: { type: 'string', default: '10000' },
     latency: { type: 'string', default: '50' },
     store: { type: 'string' },
   },
 })
 const requests = positiveInt('requests', values.requests)
 const unknown = positiveInt('unknown', values.unknown)
-const scenarios = values.scenario === 'all' ? ['breakdown', 'penetration'] : [values.scenario]
-if (!scenarios.every((name) => name === 'breakdown' || name === 'penetration')) {
-  fail(`--scenario must be all, breakdown or penetration, got ${values.scenario}`)
+const keys = positiveInt('keys', values.keys)
+const SCENARIOS = ['breakdown', 'stampede', 'penetration', 'avalanche']
+const scenarios = values.scenario === 'all' ? SCENARIOS : values.scenario.split(',')
+if (!scenarios.every((name) => SCENARIOS.includes(name))) {
+  fail(`--scenario must be all or a list of ${SCENARIOS.join(', ')}, got ${values.scenario}`)
 }
 const latencyMs = positiveInt('latency', values.latency)
 if (values.store !== undefined && values.store !== 'memory' && values.store !== 'redis') {
@@ -58,6 +63,31 @@ try {
       `breakdown: ${without.dbQueries} database queries became ${guarded.dbQueries}; single-flight let every concurrent request share one load.`,
     )
   }
+  if (scenarios.includes('stampede')) {
+    if (!redis) {
+      const why = values.store === 'memory' ? '--store memory' : `no Redis answers at ${shown(url)}`
+      console.log(`stampede: skipped: its processes must share a Redis (${why})`)
+    } else {
+      const [processes, callers] = [4, 250]
+      console.log(
+        `stampede: ${processes} processes x ${callers} concurrent requests for one hot key that has just expired, database latency ${latencyMs} ms...`,
+      )
+      try {
+        const fleet = { processes, callers, latencyMs }
+        const [without, guarded] = await runStampede({ redis, url, prefix, ...fleet })
+        rows.push(['stampede', without], ['stampede', guarded])
+        const lock = guarded.lock
+        const waits = (r: RunResult) => `p50 ${r.p50Ms.toFixed(1)} / p99 ${r.p99Ms.toFixed(1)} ms`
+        conclusions.push(
+          `stampede: ${without.dbQueries} database queries became ${guarded.dbQueries}; single-flight shares a load only inside a process, lockGuard let one process load for the fleet (locks taken: ${lock?.acquired}, processes served by another's load: ${lock?.servedByOthers}). Callers waited ${waits(guarded)} for a ${latencyMs} ms query (${waits(without)} without the lock).`,
+        )
+      } catch (error) {
+        // The rest of the demo still runs; the exit code says this part failed.
+        console.error(`stampede: failed: ${error instanceof Error ? error.message : String(error)}`)
+        process.exitCode = 1
+      }
+    }
+  }
   if (scenarios.includes('penetration')) {
     console.log(
       `penetration: ${unknown} requests for random ids that exist nowhere (100,000 ids exist)...`,
@@ -74,9 +104,25 @@ try {
       `penetration: ${without.dbQueries} database queries became ${guarded.dbQueries}; the Bloom filter (1% false positives) answered the rest.`,
     )
   }
-  console.log('')
-  printTable(rows)
-  console.log(`\n${conclusions.join('\n')}`)
+  const timelines: AvalancheResult[] = []
+  if (scenarios.includes('avalanche')) {
+    console.log(
+      `avalanche: ${keys} keys written together with a 3 s TTL, 5,000 requests/s for random keys for 5 s...`,
+    )
+    const [without, guarded] = await runAvalanche({ store, keys, latencyMs })
+    rows.push(['avalanche', without], ['avalanche', guarded])
+    timelines.push(without, guarded)
+    const peak = (r: AvalancheResult) => Math.max(...r.perBucket)
+    conclusions.push(
+      `avalanche: the database's busiest 100 ms went from ${peak(without)} queries to ${peak(guarded)}; jittered TTLs from the warmup spread the expiry, grace served stale values meanwhile, and loadConcurrency held reloads to 32 at once.`,
+    )
+  }
+  if (rows.length > 0) {
+    console.log('')
+    printTable(rows)
+    if (timelines.length > 0) printTimelines(timelines)
+    console.log(`\n${conclusions.join('\n')}`)
+  }
 } finally {
   if (redis) {
     await deleteKeys(redis, `${prefix}*`)
@@ -102,6 +148,19 @@ function printTable(results: Array<[string, RunResult]>): void {
   console.log(line(table[0]!))
   console.log(widths.map((w) => '-'.repeat(w)).join('  '))
   for (const row of table.slice(1)) console.log(line(row))
+}
+
+/** Database queries per 100 ms as one bar per bucket, on one scale for both runs. */
+function printTimelines(results: AvalancheResult[]): void {
+  const bars = ' ▁▂▃▄▅▆▇█'
+  const top = Math.max(1, ...results.flatMap((r) => r.perBucket))
+  console.log(`\navalanche: database queries per 100 ms over 5 s (full bar = ${top})`)
+  for (const r of results) {
+    const line = r.perBucket
+      .map((n) => bars[n === 0 ? 0 : Math.max(1, Math.round((n / top) * 8))])
+      .join('')
+    console.log(`  ${r.label.padEnd(18)} |${line}| peak ${Math.max(...r.perBucket)}`)
+  }
 }
 
 /** `parseArgs`, with a one-line message instead of a stack trace for an unknown flag. */

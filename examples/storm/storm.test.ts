@@ -6,10 +6,13 @@ import { type CacheStore, memoryStore } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connectRedis, redisUrl, uniquePrefix } from '../../test/helpers/redis.js'
+import { runAvalanche } from './avalanche.js'
 import { type FakeDb, fakeDb } from './fake-db.js'
+import { forkFleet } from './fleet.js'
 import { runPenetration } from './penetration.js'
 import { connectIfAnswering, deleteKeys } from './redis-probe.js'
 import { runBreakdown } from './scenario.js'
+import { runStampede } from './stampede.js'
 
 const redis = connectRedis()
 const prefixes: string[] = []
@@ -66,11 +69,40 @@ describe('storm demo | penetration', () => {
   })
 })
 
+describe('storm demo | avalanche', () => {
+  it.each(stores)('spreads the expiry and caps the reloads (%s)', async (_, store) => {
+    const [without, guarded] = await runAvalanche({
+      store,
+      keys: 1000,
+      ttlMs: 300,
+      rate: 2000,
+      durationMs: 900,
+      // 32 loads of 50 ms let at most ~64 queries into a 100 ms bucket; unprotected, the misses
+      // after the common expiry follow the traffic (~200 per bucket), so the two stay far apart
+      // even when a busy machine slows the traffic down.
+      latencyMs: 50,
+    })
+    for (const result of [without, guarded]) {
+      expect(result.errors).toBe(0)
+      expect(result.requests).toBeGreaterThan(1000)
+      // The timeline counts the queries the database received during the traffic, no others.
+      const inTimeline = result.perBucket.reduce((sum, n) => sum + n, 0)
+      expect(inTimeline).toBeLessThanOrEqual(result.dbQueries)
+      expect(inTimeline).toBeGreaterThan(0)
+    }
+    // Without: nothing expires before 300 ms, so the first 200 ms are quiet.
+    expect(without.perBucket.slice(0, 2)).toEqual([0, 0])
+    // Without: everything expires at once and misses pile up; with: never more than 32 loads.
+    expect(without.peakConcurrent).toBeGreaterThan(32)
+    expect(guarded.peakConcurrent).toBeLessThanOrEqual(32)
+    expect(Math.max(...guarded.perBucket)).toBeLessThan(Math.max(...without.perBucket))
+  })
+})
+
 describe('storm demo | CLI', () => {
   it('prints the table from a real run on Redis and removes its keys', async () => {
-    const { stdout } = await runTs('storm/main.ts', ['--requests', '100', '--unknown', '500'], {
-      REDIS_URL: redisUrl(),
-    })
+    const args = ['--scenario', 'breakdown,penetration', '--requests', '100', '--unknown', '500']
+    const { stdout } = await runTs('storm/main.ts', args, { REDIS_URL: redisUrl() })
     const lines = stdout.split('\n')
     expect(lines[0]).toMatch(/^Store: Redis at /)
     const breakdown = lines.filter((line) => line.startsWith('breakdown '))
@@ -99,6 +131,56 @@ describe('storm demo | CLI', () => {
       REDIS_URL: redisUrl(),
     })
     expect(stdout.split('\n')[0]).toBe('Store: memory (--store memory)')
+  })
+})
+
+describe('storm demo | stampede', () => {
+  it('prints 4 queries from 4 processes without the lock and 1 with it', async () => {
+    // 100 ms queries: every process misses well before the first one has written the value.
+    const args = ['--scenario', 'stampede', '--latency', '100']
+    const { stdout } = await runTs('storm/main.ts', args, { REDIS_URL: redisUrl() })
+    const rows = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('stampede '))
+      .map((line) => line.split(/\s{2,}/))
+    // scenario, run, db queries, peak concurrent, p50, p99, errors.
+    expect(rows.map((row) => [row[1], row[2], row[3], row[6]])).toEqual([
+      ['single-flight only', '4', '4', '0'],
+      ['single-flight + lockGuard', '1', '1', '0'],
+    ])
+    // Every caller waited at least the one query.
+    for (const row of rows) expect(Number(row[4])).toBeGreaterThanOrEqual(99)
+    expect(stdout).toMatch(
+      /stampede: 4 database queries became 1; .*locks taken: 1, processes served by another's load: 3\)/,
+    )
+    const prefix = stdout.match(/keys under (\S+),/)?.[1]
+    expect(await keysMatching(`${prefix}*`)).toEqual([])
+  })
+
+  it('is skipped, saying why, on --store memory', async () => {
+    const args = ['--store', 'memory', '--scenario', 'stampede']
+    const { stdout } = await runTs('storm/main.ts', args, { REDIS_URL: redisUrl() })
+    expect(stdout.trim().split('\n')).toEqual([
+      'Store: memory (--store memory)',
+      'stampede: skipped: its processes must share a Redis (--store memory)',
+    ])
+  })
+
+  it('fails with the reason when a process dies', async () => {
+    const child = fileURLToPath(new URL('./no-such-child.ts', import.meta.url))
+    const run = runStampede({ redis, url: redisUrl(), prefix: 'unused:', processes: 2, child })
+    await expect(run).rejects.toThrow(
+      /^stampede process \d exited \(code 1\): Error .*no-such-child/,
+    )
+  })
+
+  it('gives up on processes that do not answer in time and leaves none behind', async () => {
+    const fleet = forkFleet(fileURLToPath(new URL('./stampede-child.ts', import.meta.url)), 2, 'p')
+    await expect(fleet.ask({ type: 'setup', url: redisUrl() }, 1)).rejects.toThrow(
+      'did not answer within 1 ms',
+    )
+    await fleet.close(100)
+    expect(fleet.pids.filter(isAlive)).toEqual([])
   })
 })
 
@@ -142,12 +224,29 @@ describe('examples', () => {
     const { stdout } = await runTs('bloom-guard.ts', [], {})
     expect(stdout.trim().split('\n')).toEqual(["{ id: '7' }", 'undefined', '1'])
   })
+
+  it('runs the @cacheguard/keyv README example against the real Redis', async () => {
+    const namespace = track(uniquePrefix('keyv-example')).slice(0, -1)
+    const env = { REDIS_URL: redisUrl(), KEYV_NAMESPACE: namespace }
+    const { stdout } = await runTs('keyv-store.ts', [], env)
+    expect(stdout.trim()).toBe("{ id: 1, name: 'Ada' }")
+    expect(await keysMatching(`${namespace}:*`)).toHaveLength(1)
+  })
 })
 
 /** Remembers a Redis key prefix for the cleanup after the file. */
 function track(prefix: string): string {
   prefixes.push(prefix)
   return prefix
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Every key matching `pattern`, by a full SCAN. */
