@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { memoryBloom, redisBloom, seedBloom } from '@cacheguard/bloom'
 import bloomFilters from 'bloom-filters'
-import { Redis } from 'ioredis'
+import { connectBenchRedis } from './lib/connect.js'
 import { compare, printTable } from './lib/measure.js'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 1)
@@ -51,19 +51,7 @@ console.log(
   `  bits/key  ${local.bitsPerKey.toFixed(3)} (theory -ln(p)/(ln 2)^2 = ${theoryBitsPerKey.toFixed(3)})\n`,
 )
 
-const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const redis = new Redis(url, {
-  lazyConnect: true,
-  maxRetriesPerRequest: 1,
-  retryStrategy: () => null,
-})
-redis.on('error', () => {})
-try {
-  await redis.connect()
-} catch {
-  console.error(`No Redis answers at ${url}: the shared-filter part needs one (set REDIS_URL).`)
-  process.exit(1)
-}
+const { redis } = await connectBenchRedis('the shared-filter part')
 const prefix = `bench:bloom:${process.pid}:`
 const shared = redisBloom(redis, { key: 'users', capacity: 100_000, errorRate: 0.01, prefix })
 await seedBloom(shared, members.slice(0, 100_000), { batchSize: 5000 })

@@ -4,8 +4,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { createCache } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
-import { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
+import { connectBenchRedis } from './lib/connect.js'
 import {
   type Comparison,
   type Contender,
@@ -17,28 +17,13 @@ import { runInfo } from './lib/run-info.js'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 1)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
-const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const value = { id: 42, name: 'Ada Lovelace', tags: ['admin', 'beta', 'eu'], score: 97.5 }
 const json = JSON.stringify(value)
 // Per process, so that two runs against one server never read each other's keys.
 const prefix = `bench:${process.pid}:`
 const keys = Array.from({ length: 64 }, (_, i) => `user:${i}`)
 
-const redis = new Redis(url, {
-  lazyConnect: true,
-  maxRetriesPerRequest: 1,
-  connectTimeout: 1000,
-  retryStrategy: () => null,
-})
-redis.on('error', () => {})
-try {
-  await redis.connect()
-  await redis.ping()
-} catch {
-  console.error(`No Redis answers at ${url}: the hit-path benchmark needs one (set REDIS_URL).`)
-  redis.disconnect()
-  process.exit(1)
-}
+const { redis } = await connectBenchRedis('the hit-path benchmark')
 
 /** A cache over the shared client; every cache here reads the same pre-filled entries. */
 const redisCache = (options: { values?: 'frozen'; batchReads?: boolean } = {}) =>

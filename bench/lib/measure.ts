@@ -1,13 +1,13 @@
 /** One operation of a benchmark; `worker` is the caller's index, from 0 to concurrency - 1. */
 export type Operation = (worker: number) => Promise<unknown>
 
-/** What one timed run of an operation measured. */
+/** What one or more timed runs of an operation counted. */
 export interface Sample {
-  opsPerSecond: number
-  /** CPU time of this whole process (user + system) per operation, in microseconds. */
-  cpuMicrosPerOp: number
-  /** How long the run took, calls in flight at the deadline included. */
+  ops: number
+  /** Wall time, calls still in flight at the deadline included. */
   seconds: number
+  /** CPU time of this whole process (user + system), in microseconds. */
+  cpuMicros: number
 }
 
 /**
@@ -32,12 +32,7 @@ export async function sample(
     }),
   )
   const cpu = process.cpuUsage(cpuBefore)
-  const elapsed = (performance.now() - started) / 1000
-  return {
-    opsPerSecond: ops / elapsed,
-    cpuMicrosPerOp: (cpu.user + cpu.system) / ops,
-    seconds: elapsed,
-  }
+  return { ops, seconds: (performance.now() - started) / 1000, cpuMicros: cpu.user + cpu.system }
 }
 
 /** Operations per second of `operation` from `concurrency` callers over `seconds`. */
@@ -46,7 +41,8 @@ export async function opsPerSecond(
   concurrency: number,
   seconds: number,
 ): Promise<number> {
-  return (await sample(operation, concurrency, seconds)).opsPerSecond
+  const run = await sample(operation, concurrency, seconds)
+  return run.ops / run.seconds
 }
 
 /** The middle value (the mean of the two middle values for an even count). */
@@ -91,43 +87,35 @@ export async function compare(
   contenders: Contender[],
   options: { concurrency: number; rounds: number; seconds: number },
 ): Promise<Comparison> {
+  const { concurrency, rounds, seconds } = options
+  for (const contender of contenders) await sample(contender.operation, concurrency, 0.2)
+  const slices = Math.max(1, Math.round(seconds / SLICE_SECONDS))
   const samples = contenders.map(() => [] as Sample[])
-  for (const contender of contenders) await sample(contender.operation, options.concurrency, 0.2)
-  const slices = Math.max(1, Math.round(options.seconds / SLICE_SECONDS))
-  for (let round = 0; round < options.rounds; round++) {
+  for (let round = 0; round < rounds; round++) {
     const totals = contenders.map(() => ({ ops: 0, seconds: 0, cpuMicros: 0 }))
     for (let slice = 0; slice < slices; slice++) {
       for (const [i, contender] of contenders.entries()) {
-        const run = await sample(contender.operation, options.concurrency, options.seconds / slices)
-        const total = totals[i]!
-        const ops = run.opsPerSecond * run.seconds
-        total.ops += ops
-        total.seconds += run.seconds
-        total.cpuMicros += run.cpuMicrosPerOp * ops
+        const run = await sample(contender.operation, concurrency, seconds / slices)
+        totals[i]!.ops += run.ops
+        totals[i]!.seconds += run.seconds
+        totals[i]!.cpuMicros += run.cpuMicros
       }
     }
-    for (const [i, total] of totals.entries()) {
-      samples[i]!.push({
-        opsPerSecond: total.ops / total.seconds,
-        cpuMicrosPerOp: total.cpuMicros / total.ops,
-        seconds: total.seconds,
-      })
-    }
+    for (const [i, total] of totals.entries()) samples[i]!.push(total)
   }
-  const baseline = samples[0]!.map((s) => s.opsPerSecond)
-  const baselineMedian = median(baseline)
+  const rates = samples.map((runs) => runs.map((run) => run.ops / run.seconds))
+  const baseline = rates[0]!
   return {
     scenario,
-    concurrency: options.concurrency,
-    results: contenders.map((c, i) => {
-      const ops = samples[i]!.map((s) => s.opsPerSecond)
-      const paired = ops.map((value, round) => value / baseline[round]!)
+    concurrency,
+    results: contenders.map((contender, i) => {
+      const paired = rates[i]!.map((rate, round) => rate / baseline[round]!)
       return {
-        name: c.name,
-        opsPerSecond: median(ops),
-        ratio: median(ops) / baselineMedian,
+        name: contender.name,
+        opsPerSecond: median(rates[i]!),
+        ratio: median(rates[i]!) / median(baseline),
         roundRatios: [Math.min(...paired), Math.max(...paired)],
-        cpuMicrosPerOp: median(samples[i]!.map((s) => s.cpuMicrosPerOp)),
+        cpuMicrosPerOp: median(samples[i]!.map((run) => run.cpuMicros / run.ops)),
       }
     }),
   }

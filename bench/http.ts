@@ -1,0 +1,216 @@
+// HTTP response caching throughput: autocannon against one Express 5 server (a child process, so
+// the load generator has the other core), on routes that all send the same 2 KB JSON body: a
+// plain route with no cache (the baseline), the same answered after setImmediate (a handler that
+// awaits I/O: the event loop then batches its work, which alone raises throughput), the route
+// behind expressCache over Redis and over memory, and behind apicache (memory, as its README
+// sets it up). Every cached request is a hit.
+// Contenders alternate within each round, starting order rotated; medians, as ratios to the plain
+// route and to apicache. BENCH_SECONDS, BENCH_ROUNDS and BENCH_CONNECTIONS change the run.
+import { type ChildProcess, fork } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { connectBenchRedis } from './lib/connect.js'
+import type { FromChild, Route, ToChild } from './lib/http-server.js'
+import { median } from './lib/measure.js'
+import { runInfo } from './lib/run-info.js'
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 3)
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32)
+const target = 0.8
+const prefix = `bench:http:${process.pid}:`
+
+const contenders: Array<{ route: Route; name: string }> = [
+  { route: 'plain', name: 'plain route, no cache' },
+  { route: 'plain-deferred', name: 'plain route, answered after setImmediate' },
+  { route: 'cacheguard-redis', name: 'expressCache, redisStore' },
+  { route: 'cacheguard-memory', name: 'expressCache, memoryStore' },
+  { route: 'apicache', name: 'apicache 1.6 (memory)' },
+]
+
+const { redis, url: redisUrl } = await connectBenchRedis('the HTTP benchmark')
+const server = fork(
+  fileURLToPath(new URL('./lib/http-server.ts', import.meta.url)),
+  [redisUrl, prefix],
+  {
+    cwd: fileURLToPath(new URL('.', import.meta.url)),
+    execArgv: ['--import', 'tsx', '--conditions=cacheguard-source'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  },
+)
+
+/** The next message of the server that `accept` takes, or an error after 10 s. */
+function receive<T>(
+  child: ChildProcess,
+  accept: (message: FromChild) => T | undefined,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error('the benchmark server did not answer')), 10_000)
+    const onMessage = (message: FromChild) => {
+      const value = accept(message)
+      if (value !== undefined) done(undefined, value)
+    }
+    const onExit = () => done(new Error('the benchmark server exited'))
+    const done = (error?: Error, value?: T) => {
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+      if (error) reject(error)
+      else resolve(value as T)
+    }
+    child.on('message', onMessage)
+    child.on('exit', onExit)
+  })
+}
+
+const port = await receive(server, (m) => ('ready' in m ? m.ready : undefined))
+const base = `http://127.0.0.1:${port}`
+
+/** The server's CPU time so far, in µs. */
+async function serverCpu(): Promise<number> {
+  server.send({ cpu: true } satisfies ToChild)
+  return receive(server, (m) => ('cpu' in m ? m.cpu : undefined))
+}
+
+/** One autocannon run against a route; fails the benchmark on any error or non-2xx answer. */
+async function load(route: Route, duration: number) {
+  const cpuBefore = await serverCpu()
+  const result = await autocannon({ url: `${base}/${route}`, connections, duration })
+  const cpuMicros = (await serverCpu()) - cpuBefore
+  if (result.errors > 0 || result.non2xx > 0) {
+    throw new Error(`${route}: ${result.errors} errors, ${result.non2xx} non-2xx answers`)
+  }
+  return {
+    requestsPerSecond: result.requests.total / result.duration,
+    serverCpuMicrosPerRequest: cpuMicros / result.requests.total,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  }
+}
+
+// Fill each cache, and check that what the cached routes send is the plain route's body.
+const plainBody = await (await fetch(`${base}/plain`)).text()
+for (const { route } of contenders.filter((c) => !c.route.startsWith('plain'))) {
+  await fetch(`${base}/${route}`)
+  const hit = await fetch(`${base}/${route}`)
+  if ((await hit.text()) !== plainBody) throw new Error(`${route} sent another body`)
+}
+const cachedHeader = (await fetch(`${base}/cacheguard-redis`)).headers.get('x-cache')
+if (cachedHeader !== 'HIT') throw new Error(`expressCache answered ${cachedHeader}, not HIT`)
+
+console.log(
+  `HTTP cache throughput: Express 5, ${Buffer.byteLength(plainBody)} B JSON body, autocannon ${connections} connections, ${rounds} rounds of ${seconds} s per contender, medians\n`,
+)
+for (const { route } of contenders) await load(route, 1)
+const runs = contenders.map(() => [] as Array<Awaited<ReturnType<typeof load>>>)
+for (let round = 0; round < rounds; round++) {
+  for (let turn = 0; turn < contenders.length; turn++) {
+    const i = (round + turn) % contenders.length
+    runs[i]!.push(await load(contenders[i]!.route, seconds))
+  }
+}
+
+server.send({ runs: true } satisfies ToChild)
+const handlerRuns = await receive(server, (m) => ('runs' in m ? m.runs : undefined))
+server.send({ exit: true } satisfies ToChild)
+
+const rates = runs.map((list) => list.map((run) => run.requestsPerSecond))
+const plain = median(rates[0]!)
+const apicacheRate = median(rates[contenders.findIndex((c) => c.route === 'apicache')]!)
+const results = contenders.map(({ route, name }, i) => {
+  const paired = rates[i]!.map((rate, round) => rate / rates[0]![round]!)
+  const requestsPerSecond = median(rates[i]!)
+  return {
+    name,
+    route,
+    requestsPerSecond,
+    ratioToPlain: requestsPerSecond / plain,
+    /** The lowest and highest ratio to the plain route's run of the same round. */
+    roundRatiosToPlain: [Math.min(...paired), Math.max(...paired)] as [number, number],
+    ratioToApicache: requestsPerSecond / apicacheRate,
+    /** CPU time of the server process per request: what the route costs, whatever the scheduling. */
+    serverCpuMicrosPerRequest: median(runs[i]!.map((run) => run.serverCpuMicrosPerRequest)),
+    latencyP50Ms: median(runs[i]!.map((run) => run.p50)),
+    latencyP99Ms: median(runs[i]!.map((run) => run.p99)),
+    handlerRuns: handlerRuns[route],
+    requestsPerSecondPerRound: rates[i]!,
+  }
+})
+
+const rows = [
+  [
+    'contender',
+    'req/s',
+    '/ plain',
+    'per round',
+    '/ apicache',
+    'server CPU µs/req',
+    'p50 ms',
+    'p99 ms',
+  ],
+]
+for (const r of results) {
+  rows.push([
+    r.name,
+    Math.round(r.requestsPerSecond).toLocaleString('en-US'),
+    r.ratioToPlain.toFixed(2),
+    `${r.roundRatiosToPlain[0].toFixed(2)}–${r.roundRatiosToPlain[1].toFixed(2)}`,
+    r.ratioToApicache.toFixed(2),
+    r.serverCpuMicrosPerRequest.toFixed(0),
+    String(r.latencyP50Ms),
+    String(r.latencyP99Ms),
+  ])
+}
+const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
+for (const [index, row] of rows.entries()) {
+  console.log(
+    row
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  '),
+  )
+  if (index === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+}
+
+const cached = results.filter((r) => r.route.startsWith('cacheguard'))
+const targetMet = cached.every((r) => r.ratioToPlain >= target)
+// Every cached route ran its handler once, when it was filled: all the load was hits.
+const cachedRoutes = results.filter((r) => !r.route.startsWith('plain'))
+const checksOk = cachedRoutes.every((r) => r.handlerRuns === 1)
+console.log(`
+per round: the lowest and highest ratio to the plain route's run in the same round;
+server CPU µs/req: CPU time of the server process per request (the load generator's is not counted).
+Handler runs on the cached routes (1 = every measured request was a hit): ${cachedRoutes
+  .map((r) => `${r.route} ${r.handlerRuns}`)
+  .join(', ')}${checksOk ? '' : ' — FAILED'}
+Target (cached route at least ${target} x the plain route): ${targetMet ? 'met' : 'NOT met'} (${cached
+  .map((r) => `${r.name} ${r.ratioToPlain.toFixed(2)}`)
+  .join(', ')})`)
+
+const info = await runInfo(redis)
+await mkdir(new URL('./results/', import.meta.url), { recursive: true })
+await writeFile(
+  new URL('./results/http.json', import.meta.url),
+  `${JSON.stringify(
+    {
+      ...info,
+      rounds,
+      seconds,
+      connections,
+      bodyBytes: Buffer.byteLength(plainBody),
+      target,
+      targetMet,
+      checksOk,
+      results,
+    },
+    null,
+    2,
+  )}\n`,
+)
+console.log(
+  `Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to bench/results/http.json`,
+)
+const keys = await redis.keys(`${prefix}*`)
+if (keys.length > 0) await redis.del(keys)
+await redis.quit()
+if (!checksOk) process.exitCode = 1
