@@ -29,7 +29,7 @@ function userClient(url: string): Redis {
 describe('redis outage | unreachable server', () => {
   it('answers every getOrSet through the loader, reports errors, never hangs', async () => {
     const client = userClient(`redis://127.0.0.1:${await freePort()}`)
-    const cache = createCache({ store: redisStore(client), timeout: 200 })
+    const cache = createCache({ store: redisStore(client), storeTimeout: 200 })
     const errors: Array<CacheEvents['error']> = []
     cache.on('error', (event) => errors.push(event))
     let loads = 0
@@ -54,7 +54,7 @@ describe('redis outage | unreachable server', () => {
 
   it('rejects set and delete with a typed store error instead of hanging', async () => {
     const client = userClient(`redis://127.0.0.1:${await freePort()}`)
-    const cache = createCache({ store: redisStore(client), timeout: 100 })
+    const cache = createCache({ store: redisStore(client), storeTimeout: 100 })
     await expect(settlesWithin(cache.set('k', 1), 5000)).rejects.toMatchObject({
       code: 'CG_STORE_TIMEOUT',
       key: 'k',
@@ -75,7 +75,10 @@ describe('redis outage | server stopped mid-run', () => {
   it('keeps answering through the loader after redis-server is killed', async () => {
     server = await startRedisServer()
     const client = userClient(server.url)
-    const cache = createCache({ store: redisStore(client, { prefix: 'outage:' }), timeout: 200 })
+    const cache = createCache({
+      store: redisStore(client, { prefix: 'outage:' }),
+      storeTimeout: 200,
+    })
     const errors: string[] = []
     cache.on('error', ({ error }) => errors.push(error.code))
     const source = (id: number) => async () => ({ id, name: `user ${id}` })

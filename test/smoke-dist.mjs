@@ -1,10 +1,16 @@
 // Imports the BUILT packages (dist/) under plain Node's ESM loader, without the source condition,
 // and exercises them once: a package can import fine under vitest and fail here.
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { bloomGuard, memoryBloom } from '@cacheguard/bloom'
 import { CacheGuardError, createCache, memoryStore } from '@cacheguard/core'
+import { lockGuard } from '@cacheguard/lock'
 import { redisStore } from '@cacheguard/redis'
 import { warmup } from '@cacheguard/warmup'
+import { Redlock } from '@sesamecare-oss/redlock'
 import { Redis } from 'ioredis'
 
 const memory = createCache({ store: memoryStore({ policy: 'lfu' }) })
@@ -37,7 +43,31 @@ try {
   assert.deepEqual(await cache.getOrSet('user:1', load), { id: 1 })
   assert.deepEqual(await cache.get('user:1'), { id: 1 })
   assert.equal(await cache.delete('user:1'), true)
+  // The lock guard and its Redlock (CommonJS) under Node's own loader, with a fenced write.
+  const guard = lockGuard({ redlock: new Redlock([redis]), prefix: `smoke:${process.pid}:lock:` })
+  const locked = createCache({
+    store: redisStore(redis, { prefix: `smoke:${process.pid}:` }),
+    guards: [guard],
+  })
+  let fence
+  const loader = (ctx) => {
+    fence = ctx.fence
+    return 'v'
+  }
+  assert.equal(await locked.getOrSet('locked', loader), 'v')
+  assert.ok(fence > 0)
+  assert.equal(await locked.delete('locked'), true)
+  await guard.close()
 } finally {
   await redis.quit()
 }
+// The CLI as npm would link it: its `bin` entry, run by plain node.
+const warmupPackage = createRequire(import.meta.url).resolve('@cacheguard/warmup/package.json')
+const bin = JSON.parse(readFileSync(warmupPackage, 'utf8')).bin['cacheguard-warmup']
+assert.match(
+  execFileSync(process.execPath, [join(dirname(warmupPackage), bin), '--help'], {
+    encoding: 'utf8',
+  }),
+  /Usage: cacheguard-warmup/,
+)
 console.log('smoke: the built packages work under plain node')

@@ -33,11 +33,14 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * Starts a throwaway `redis-server` on a free loopback port, with nothing kept on disk, and
- * resolves once it answers PING.
+ * Starts a throwaway `redis-server` on a free loopback port (or on `port`, to restart one that was
+ * stopped), with nothing kept on disk, and resolves once it answers PING.
  */
-export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
-  const port = await freePort()
+export async function startRedisServer(
+  extraArgs: string[] = [],
+  port?: number,
+): Promise<RedisServer> {
+  port ??= await freePort()
   const dir = await mkdtemp(join(tmpdir(), 'cacheguard-redis-'))
   const child = spawn(
     'redis-server',
