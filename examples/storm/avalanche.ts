@@ -4,12 +4,6 @@ import { type FakeDb, fakeDb } from './fake-db.js'
 import { counters, type RunResult } from './scenario.js'
 import { percentile } from './stats.js'
 
-/** What one avalanche run measured: a run's totals and its database queries per 100 ms. */
-export interface AvalancheResult extends RunResult {
-  /** Database queries that arrived in each 100 ms of the traffic, from its start. */
-  perBucket: number[]
-}
-
 /** Options of `runAvalanche`. */
 export interface AvalancheOptions {
   /** Creates a fresh, empty store; called once per run. */
@@ -24,9 +18,10 @@ export interface AvalancheOptions {
   durationMs?: number
   /** Database latency in ms. @default 50 */
   latencyMs?: number
+  /** Called as each run starts, with its label (the demo prints progress from it). */
+  onRun?: (label: string) => void
 }
 
-const BUCKET_MS = 100
 const TICK_MS = 10
 
 /**
@@ -36,9 +31,7 @@ const TICK_MS = 10
  * With cacheguard the keys are written by `warmup`, so their TTLs are jittered (+-10%); expired
  * keys are served stale within `grace` while they are reloaded, at most `loadConcurrency` at once.
  */
-export async function runAvalanche(
-  options: AvalancheOptions,
-): Promise<[AvalancheResult, AvalancheResult]> {
+export async function runAvalanche(options: AvalancheOptions): Promise<[RunResult, RunResult]> {
   const keys = options.keys ?? 10_000
   const ttlMs = options.ttlMs ?? 3000
   const rate = options.rate ?? 5000
@@ -52,6 +45,7 @@ export async function runAvalanche(
   const plainDb = fakeDb({ latencyMs })
   const row = (id: number) => JSON.stringify({ id, name: `user ${id}`, tags: ['a', 'b', 'c'] })
   await Promise.all(ids.map((id) => plainStore.set(keyOf(id), row(id), ttlMs)))
+  options.onRun?.('without cacheguard')
   const without = await traffic(plainDb, { rate, durationMs, keys }, async (id) => {
     const cached = await plainStore.get(keyOf(id))
     if (cached) return (JSON.parse(cached) as { id: number }).id === id
@@ -71,6 +65,7 @@ export async function runAvalanche(
   })
   const seedDb = fakeDb({ latencyMs: 0 })
   await warmup(cache, { keys: ids.map(keyOf), load: (key) => seedDb.findUser(idOf(key)) })
+  options.onRun?.('with cacheguard')
   const guarded = await traffic(guardedDb, { rate, durationMs, keys }, async (id) => {
     const user = await cache.getOrSet<{ id: number }>(keyOf(id), () => guardedDb.findUser(id))
     return user?.id === id
@@ -89,12 +84,13 @@ function idOf(key: string): number {
 /**
  * Sends `rate` requests per second for random keys during `durationMs`, in a batch every 10 ms,
  * times each, and reads the database's arrivals into 100 ms buckets from the traffic's start.
+ * `onTick(elapsedMs)` runs before each batch (the outage scenario cuts Redis from it).
  */
-async function traffic(
+export async function traffic(
   db: FakeDb,
-  options: { rate: number; durationMs: number; keys: number },
+  options: { rate: number; durationMs: number; keys: number; onTick?: (elapsedMs: number) => void },
   request: (id: number) => Promise<boolean>,
-): Promise<Omit<AvalancheResult, 'label'>> {
+): Promise<Omit<RunResult, 'label'>> {
   const perTick = Math.max(1, Math.round((options.rate * TICK_MS) / 1000))
   const latencies: number[] = []
   let errors = 0
@@ -108,24 +104,18 @@ async function traffic(
     latencies.push(performance.now() - sent)
   }
   const started = performance.now()
-  const arrivalsBefore = db.arrivals.length
   const pending: Array<Promise<void>> = []
   while (performance.now() - started < options.durationMs) {
+    options.onTick?.(performance.now() - started)
     for (let i = 0; i < perTick; i++) pending.push(one())
     await new Promise((resolve) => setTimeout(resolve, TICK_MS))
   }
   await Promise.all(pending)
-  const perBucket = new Array<number>(Math.ceil(options.durationMs / BUCKET_MS)).fill(0)
-  for (const at of db.arrivals.slice(arrivalsBefore)) {
-    const bucket = Math.floor((at - started) / BUCKET_MS)
-    if (bucket >= 0 && bucket < perBucket.length) perBucket[bucket]!++
-  }
   return {
     requests: latencies.length,
     errors,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
-    ...counters(db),
-    perBucket,
+    ...counters(db, started, started + options.durationMs),
   }
 }

@@ -21,6 +21,8 @@ export interface PenetrationOptions {
   latencyMs?: number
   /** Requests in flight at once. @default 500 */
   concurrency?: number
+  /** Called as each run starts, with its label (the demo prints progress from it). */
+  onRun?: (label: string) => void
 }
 
 /**
@@ -40,6 +42,8 @@ export async function runPenetration(options: PenetrationOptions): Promise<[RunR
 
   const plainStore = options.store()
   const plainDb = fakeDb({ latencyMs, knownIds })
+  options.onRun?.('without cacheguard')
+  const plainStarted = performance.now()
   // Every id is unknown: any answer but "not found" is wrong.
   const without = await timeRequests(
     requests,
@@ -54,6 +58,7 @@ export async function runPenetration(options: PenetrationOptions): Promise<[RunR
     },
     concurrency,
   )
+  const plainEnded = performance.now()
 
   const existing = Array.from({ length: knownIds }, (_, i) => String(i))
   const filter = options.redis
@@ -70,6 +75,8 @@ export async function runPenetration(options: PenetrationOptions): Promise<[RunR
     guards: [bloomGuard({ filter, key: (key) => key.slice('user:'.length) })],
   })
   const guardedDb = fakeDb({ latencyMs, knownIds })
+  options.onRun?.('with cacheguard')
+  const guardedStarted = performance.now()
   const guarded = await timeRequests(
     requests,
     async (i) => {
@@ -79,7 +86,7 @@ export async function runPenetration(options: PenetrationOptions): Promise<[RunR
     concurrency,
   )
   return [
-    { label: 'without cacheguard', ...without, ...counters(plainDb) },
-    { label: 'with cacheguard', ...guarded, ...counters(guardedDb) },
+    { label: 'without cacheguard', ...without, ...counters(plainDb, plainStarted, plainEnded) },
+    { label: 'with cacheguard', ...guarded, ...counters(guardedDb, guardedStarted) },
   ]
 }

@@ -1,6 +1,6 @@
 import { type CacheStore, createCache } from '@cacheguard/core'
 import { type FakeDb, fakeDb } from './fake-db.js'
-import { type Timing, timeRequests } from './stats.js'
+import { type Timing, timeline, timeRequests } from './stats.js'
 
 /** What one run measured. */
 export interface RunResult extends Timing {
@@ -10,6 +10,8 @@ export interface RunResult extends Timing {
   dbQueries: number
   /** The most database queries running at once. */
   peakConcurrent: number
+  /** Database queries that arrived in each 100 ms of the run, from its first request. */
+  timeline: number[]
 }
 
 /** Options of `runBreakdown`. */
@@ -22,6 +24,8 @@ export interface BreakdownOptions {
   latencyMs?: number
   /** Creates the database of each run, called once per run. @default () => fakeDb({ latencyMs }) */
   db?: () => FakeDb
+  /** Called as each run starts, with its label (the demo prints progress from it). */
+  onRun?: (label: string) => void
 }
 
 const KEY = 'user:42'
@@ -47,6 +51,8 @@ export async function runBreakdown(options: BreakdownOptions): Promise<[RunResul
   const plainDb = newDb()
   await plainStore.set(KEY, JSON.stringify(USER), 20)
   await expire()
+  options.onRun?.('without cacheguard')
+  const plainStarted = performance.now()
   const without = await timeRequests(requests, async () => {
     const cached = await plainStore.get(KEY)
     if (cached) return isUser(JSON.parse(cached))
@@ -54,25 +60,39 @@ export async function runBreakdown(options: BreakdownOptions): Promise<[RunResul
     await plainStore.set(KEY, JSON.stringify(user), 60_000)
     return isUser(user)
   })
+  const plainEnded = performance.now()
 
   // With: one getOrSet per request; concurrent misses share one query.
   const cache = createCache({ store: options.store(), ttl: '1m' })
   const guardedDb = newDb()
   await cache.set(KEY, USER, { ttl: 20 })
   await expire()
+  options.onRun?.('with cacheguard')
+  const guardedStarted = performance.now()
   const guarded = await timeRequests(requests, async () =>
     isUser(await cache.getOrSet(KEY, () => guardedDb.findUser(42))),
   )
 
   return [
-    { label: 'without cacheguard', ...without, ...counters(plainDb) },
-    { label: 'with cacheguard', ...guarded, ...counters(guardedDb) },
+    { label: 'without cacheguard', ...without, ...counters(plainDb, plainStarted, plainEnded) },
+    { label: 'with cacheguard', ...guarded, ...counters(guardedDb, guardedStarted) },
   ]
 }
 
-/** Reads the database's own counters, after its run. */
-export function counters(db: FakeDb): Pick<RunResult, 'dbQueries' | 'peakConcurrent'> {
-  return { dbQueries: db.queries, peakConcurrent: db.peakConcurrent }
+/**
+ * Reads the database's own counters after its run, and its arrivals as a timeline from `from`
+ * to `to` (`performance.now()` times; `to` defaults to now).
+ */
+export function counters(
+  db: FakeDb,
+  from: number,
+  to = performance.now(),
+): Pick<RunResult, 'dbQueries' | 'peakConcurrent' | 'timeline'> {
+  return {
+    dbQueries: db.queries,
+    peakConcurrent: db.peakConcurrent,
+    timeline: timeline(db.arrivals, from, to),
+  }
 }
 
 /** Waits until the 20 ms entries written above have expired (jitter adds at most 10%). */

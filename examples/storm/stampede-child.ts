@@ -53,7 +53,7 @@ async function round(message: RoundMessage): Promise<ChildAnswer> {
   const { redis, guard } = connections
   const cache = createCache({
     store: redisStore(redis, { prefix: message.prefix }),
-    guards: message.lock ? [guard] : [],
+    guards: message.mode === 'lock' ? [guard] : [],
     ttl: '1m',
   })
   const db = fakeDb({ latencyMs: message.latencyMs })
@@ -73,7 +73,10 @@ async function round(message: RoundMessage): Promise<ChildAnswer> {
     Array.from({ length: message.callers }, async () => {
       const sent = performance.now()
       try {
-        const user = await cache.getOrSet(message.key, load)
+        const user =
+          message.mode === 'plain'
+            ? await cacheAside(redis, message, load)
+            : await cache.getOrSet(message.key, load)
         if (user?.id !== 42) errors++
       } catch {
         errors++
@@ -81,8 +84,22 @@ async function round(message: RoundMessage): Promise<ChildAnswer> {
       latencies.push(performance.now() - sent)
     }),
   )
-  const lock = message.lock ? guard.stats() : undefined
+  const lock = message.mode === 'lock' ? guard.stats() : undefined
   return { type: 'result', latencies, errors, queries, ...(lock ? { lock } : {}) }
+}
+
+/** Plain cache-aside, as most apps write it: get; on a miss, query the database, then set. */
+async function cacheAside(
+  redis: Redis,
+  message: RoundMessage,
+  load: () => Promise<{ id: number } | null>,
+): Promise<{ id: number } | null> {
+  const key = `${message.prefix}${message.key}`
+  const cached = await redis.get(key)
+  if (cached) return JSON.parse(cached) as { id: number }
+  const user = await load()
+  await redis.set(key, JSON.stringify(user), 'PX', 60_000)
+  return user
 }
 
 function close(): Promise<void> {

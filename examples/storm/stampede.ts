@@ -5,7 +5,7 @@ import { redisStore } from '@cacheguard/redis'
 import type { Redis } from 'ioredis'
 import { forkFleet } from './fleet.js'
 import type { RunResult } from './scenario.js'
-import { percentile } from './stats.js'
+import { percentile, timeline } from './stats.js'
 
 /** What one stampede run measured, over all its processes. */
 export interface StampedeResult extends RunResult {
@@ -33,7 +33,14 @@ export interface StampedeOptions {
   runTimeoutMs?: number
   /** The module each process runs. @default stampede-child.ts, beside this file */
   child?: string
+  /** The runs, in order. @default ['plain', 'single-flight', 'lock'] */
+  modes?: readonly StampedeMode[]
+  /** Called as each run starts, with its label (the demo prints progress from it). */
+  onRun?: (label: string) => void
 }
+
+/** How a process answers its callers in a run. */
+export type StampedeMode = 'plain' | 'single-flight' | 'lock'
 
 /** What the parent sends a process. */
 export type ParentMessage = { type: 'setup'; url: string } | RoundMessage | { type: 'close' }
@@ -43,7 +50,8 @@ export interface RoundMessage {
   type: 'round'
   prefix: string
   key: string
-  lock: boolean
+  /** plain cache-aside, getOrSet (single-flight in each process), or getOrSet with lockGuard. */
+  mode: StampedeMode
   callers: number
   latencyMs: number
   at: number
@@ -61,6 +69,11 @@ export interface RoundAnswer {
   lock?: LockGuardStats
 }
 
+const LABELS: Record<StampedeMode, string> = {
+  plain: 'without cacheguard',
+  'single-flight': 'single-flight only',
+  lock: 'single-flight + lockGuard',
+}
 const CHILD = fileURLToPath(new URL('./stampede-child.ts', import.meta.url))
 const KEY = 'user:42'
 const USER = { id: 42, name: 'user 42', tags: ['a', 'b', 'c'] }
@@ -69,51 +82,64 @@ const START_DELAY_MS = 100
 
 /**
  * Stampede: breakdown across processes. `processes` real processes share one Redis, and in each
- * `callers` concurrent requests arrive for a hot key that has just expired. Single-flight
- * coalesces the callers of one process, so the database still gets one query per process; with
- * lockGuard one process in the fleet loads and the others wait for its value.
+ * `callers` concurrent requests arrive for a hot key that has just expired. Plain cache-aside
+ * sends every request to the database; single-flight coalesces the callers of one process, so
+ * the database still gets one query per process; with lockGuard one process in the fleet loads
+ * and the others wait for its value. Returns one result per run, in the order of `modes`.
  *
  * @example
- * const [without, guarded] = await runStampede({ redis, url, prefix: 'storm:1a2b:' })
- * without.dbQueries // 4
- * guarded.dbQueries // 1
+ * const [plain, singleFlight, locked] = await runStampede({ redis, url, prefix: 'storm:1a2b:' })
+ * plain.dbQueries // 1000
+ * singleFlight.dbQueries // 4
+ * locked.dbQueries // 1
  */
-export async function runStampede(
-  options: StampedeOptions,
-): Promise<[StampedeResult, StampedeResult]> {
+export async function runStampede(options: StampedeOptions): Promise<StampedeResult[]> {
   const processes = options.processes ?? 4
   const callers = options.callers ?? 250
   const latencyMs = options.latencyMs ?? 50
   const runTimeoutMs = options.runTimeoutMs ?? 10_000 + 2 * latencyMs
   const fleet = forkFleet(options.child ?? CHILD, processes, 'stampede process')
 
-  const run = async (lock: boolean): Promise<StampedeResult> => {
-    const prefix = `${options.prefix}stampede:${lock ? 'locked' : 'plain'}:`
-    await createCache({ store: redisStore(options.redis, { prefix }) }).set(KEY, USER, { ttl: 20 })
+  const run = async (mode: StampedeMode): Promise<StampedeResult> => {
+    const prefix = `${options.prefix}stampede:${mode}:`
+    if (mode === 'plain') await options.redis.set(`${prefix}${KEY}`, JSON.stringify(USER), 'PX', 20)
+    else
+      await createCache({ store: redisStore(options.redis, { prefix }) }).set(KEY, USER, {
+        ttl: 20,
+      })
+    options.onRun?.(LABELS[mode])
     // One start time for all: an IPC message reaches each process at a slightly different moment.
     const at = Date.now() + START_DELAY_MS
-    const round: RoundMessage = { type: 'round', prefix, key: KEY, lock, callers, latencyMs, at }
+    const round: RoundMessage = { type: 'round', prefix, key: KEY, mode, callers, latencyMs, at }
     const answers = await fleet.ask<RoundAnswer>(round, runTimeoutMs)
+    const ended = Date.now()
     const latencies = answers.flatMap((answer) => answer.latencies)
     const queries = answers.flatMap((answer) => answer.queries)
     const stats = answers.flatMap((answer) => (answer.lock ? [answer.lock] : []))
     return {
-      label: lock ? 'single-flight + lockGuard' : 'single-flight only',
+      label: LABELS[mode],
       requests: latencies.length,
       errors: answers.reduce((sum, answer) => sum + answer.errors, 0),
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
       dbQueries: queries.length,
       peakConcurrent: peakOverlap(queries),
-      ...(lock ? { lock: sumStats(stats) } : {}),
+      timeline: timeline(
+        queries.map(([start]) => start),
+        at,
+        ended,
+      ),
+      ...(mode === 'lock' ? { lock: sumStats(stats) } : {}),
     }
   }
 
   try {
     await fleet.ask({ type: 'setup', url: options.url }, options.startTimeoutMs ?? 20_000)
-    const without = await run(false)
-    const guarded = await run(true)
-    return [without, guarded]
+    const results: StampedeResult[] = []
+    for (const mode of options.modes ?? (['plain', 'single-flight', 'lock'] as const)) {
+      results.push(await run(mode))
+    }
+    return results
   } finally {
     await fleet.close()
   }

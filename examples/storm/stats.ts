@@ -54,3 +54,22 @@ export async function timeRequests(
   }
   return { requests, errors, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) }
 }
+
+/** The width of one bar of a timeline, in ms. */
+export const BUCKET_MS = 100
+
+/**
+ * Counts `arrivals` (times in ms, on the same clock as `from`) into 100 ms buckets from `from`
+ * until `to`; arrivals outside that span are left out. At least one bucket.
+ *
+ * @example
+ * timeline([5, 20, 150], 0, 200) // [2, 1]
+ */
+export function timeline(arrivals: readonly number[], from: number, to: number): number[] {
+  const buckets = new Array<number>(Math.max(1, Math.ceil((to - from) / BUCKET_MS))).fill(0)
+  for (const at of arrivals) {
+    const bucket = Math.floor((at - from) / BUCKET_MS)
+    if (bucket >= 0 && bucket < buckets.length) buckets[bucket]!++
+  }
+  return buckets
+}

@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { type CacheStore, memoryStore } from '@cacheguard/core'
@@ -7,8 +10,10 @@ import { redisStore } from '@cacheguard/redis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connectRedis, redisUrl, uniquePrefix } from '../../test/helpers/redis.js'
 import { runAvalanche } from './avalanche.js'
+import { timelineChart } from './chart.js'
 import { type FakeDb, fakeDb } from './fake-db.js'
 import { forkFleet } from './fleet.js'
+import { runOutage } from './outage.js'
 import { runPenetration } from './penetration.js'
 import { connectIfAnswering, deleteKeys } from './redis-probe.js'
 import { runBreakdown } from './scenario.js'
@@ -16,8 +21,11 @@ import { runStampede } from './stampede.js'
 
 const redis = connectRedis()
 const prefixes: string[] = []
+// The demo's charts go to a directory of this file's own, never into the checkout.
+const chartsDir = mkdtempSync(join(tmpdir(), 'storm-charts-'))
 afterAll(async () => {
   for (const prefix of prefixes) await deleteKeys(redis, `${prefix}*`)
+  rmSync(chartsDir, { recursive: true, force: true })
 })
 
 /** A store factory for each backend; Redis keys get a prefix that is removed after the file. */
@@ -86,23 +94,89 @@ describe('storm demo | avalanche', () => {
       expect(result.errors).toBe(0)
       expect(result.requests).toBeGreaterThan(1000)
       // The timeline counts the queries the database received during the traffic, no others.
-      const inTimeline = result.perBucket.reduce((sum, n) => sum + n, 0)
+      const inTimeline = result.timeline.reduce((sum, n) => sum + n, 0)
       expect(inTimeline).toBeLessThanOrEqual(result.dbQueries)
       expect(inTimeline).toBeGreaterThan(0)
     }
     // Without: nothing expires before 300 ms, so the first 200 ms are quiet.
-    expect(without.perBucket.slice(0, 2)).toEqual([0, 0])
+    expect(without.timeline.slice(0, 2)).toEqual([0, 0])
     // Without: everything expires at once and misses pile up; with: never more than 32 loads.
     expect(without.peakConcurrent).toBeGreaterThan(32)
     expect(guarded.peakConcurrent).toBeLessThanOrEqual(32)
-    expect(Math.max(...guarded.perBucket)).toBeLessThan(Math.max(...without.perBucket))
+    expect(Math.max(...guarded.timeline)).toBeLessThan(Math.max(...without.timeline))
+  })
+})
+
+describe('storm demo | outage', () => {
+  it('sends every request to the database while Redis is cut off, and none with the memory tier', async () => {
+    const prefix = track(uniquePrefix('storm-outage'))
+    const [without, guarded] = await runOutage({
+      url: redisUrl(),
+      prefix,
+      keys: 200,
+      rate: 1000,
+      durationMs: 1500,
+      outage: [300, 1100],
+      latencyMs: 5,
+    })
+    for (const result of [without, guarded]) {
+      expect(result.errors).toBe(0)
+      expect(result.requests).toBeGreaterThan(500)
+    }
+    // Every key was in Redis: the database's queries came from the outage (and the reconnect).
+    expect(without.duringOutage).toBeGreaterThan(200)
+    expect(without.duringOutage).toBeGreaterThan(without.dbQueries / 2)
+    // The memory tier held every key, so the database never heard of the outage.
+    expect(guarded.dbQueries).toBe(0)
+    expect(guarded.timeline.every((n) => n === 0)).toBe(true)
+  })
+
+  it('refuses an outage outside the traffic', async () => {
+    const run = runOutage({
+      url: redisUrl(),
+      prefix: 'unused:',
+      durationMs: 1000,
+      outage: [500, 2000],
+    })
+    await expect(run).rejects.toThrow(RangeError)
+  })
+})
+
+describe('storm demo | chart', () => {
+  it('draws one bar per non-empty 100 ms with the measured count, and shades the band', () => {
+    const svg = timelineChart({
+      title: 'a <title> & more',
+      series: [
+        { label: 'without', timeline: [0, 120, 7] },
+        { label: 'with', timeline: [0, 1, 0] },
+      ],
+      band: { from: 100, to: 200, label: 'Redis unreachable' },
+    })
+    const bars = [...svg.matchAll(/data-bucket="(\d+)" data-queries="(\d+)"/g)].map((m) => [
+      Number(m[1]),
+      Number(m[2]),
+    ])
+    expect(bars).toEqual([
+      [1, 120],
+      [2, 7],
+      [1, 1],
+    ])
+    expect(
+      [...svg.matchAll(/data-total="(\d+)" data-peak="(\d+)"/g)].map((m) => [m[1], m[2]]),
+    ).toEqual([
+      ['127', '120'],
+      ['1', '1'],
+    ])
+    expect(svg).toContain('a &lt;title&gt; &amp; more')
+    expect(svg).toContain('class="band"')
+    expect(svg).toContain('with: 1 query, peak 1 per 100 ms')
   })
 })
 
 describe('storm demo | CLI', () => {
   it('prints the table from a real run on Redis and removes its keys', async () => {
     const args = ['--scenario', 'breakdown,penetration', '--requests', '100', '--unknown', '500']
-    const { stdout } = await runTs('storm/main.ts', args, { REDIS_URL: redisUrl() })
+    const { stdout } = await demo(args, { REDIS_URL: redisUrl() })
     const lines = stdout.split('\n')
     expect(lines[0]).toMatch(/^Store: Redis at /)
     const breakdown = lines.filter((line) => line.startsWith('breakdown '))
@@ -111,6 +185,16 @@ describe('storm demo | CLI', () => {
     expect(stdout).toMatch(/breakdown: 100 database queries became 1;/)
     const penetration = lines.filter((line) => line.startsWith('penetration '))
     expect(penetration.map((line) => line.split(/\s{2,}/)[2])[0]).toBe('500')
+    // Each chart draws the queries of the table's runs: its totals are the table's numbers.
+    for (const [scenario, rows] of [
+      ['breakdown', breakdown],
+      ['penetration', penetration],
+    ] as const) {
+      const svg = readFileSync(join(chartsDir, `storm-${scenario}.svg`), 'utf8')
+      const totals = [...svg.matchAll(/data-total="(\d+)"/g)].map((match) => match[1])
+      expect(totals).toEqual(rows.map((line) => line.split(/\s{2,}/)[2]))
+    }
+    expect(stdout).toContain('Charts (SVG, open in a browser): ')
     const prefix = lines[0]!.match(/keys under (\S+),/)?.[1]
     expect(prefix).toMatch(/^storm:/)
     expect(await keysMatching(`${prefix}*`)).toEqual([])
@@ -118,7 +202,7 @@ describe('storm demo | CLI', () => {
 
   it('falls back to the memory store when REDIS_URL does not answer, and says so first', async () => {
     const args = ['--scenario', 'breakdown', '--requests', '50', '--latency', '5']
-    const { stdout } = await runTs('storm/main.ts', args, { REDIS_URL: 'redis://127.0.0.1:1' })
+    const { stdout } = await demo(args, { REDIS_URL: 'redis://127.0.0.1:1' })
     expect(stdout.split('\n')[0]).toBe(
       'Store: memory (REDIS_URL=redis://127.0.0.1:1 does not answer: falling back to the memory store)',
     )
@@ -127,7 +211,7 @@ describe('storm demo | CLI', () => {
 
   it('uses the memory store on --store memory', async () => {
     const args = ['--store', 'memory', '--scenario', 'breakdown', '--requests', '50']
-    const { stdout } = await runTs('storm/main.ts', [...args, '--latency', '5'], {
+    const { stdout } = await demo([...args, '--latency', '5'], {
       REDIS_URL: redisUrl(),
     })
     expect(stdout.split('\n')[0]).toBe('Store: memory (--store memory)')
@@ -135,34 +219,37 @@ describe('storm demo | CLI', () => {
 })
 
 describe('storm demo | stampede', () => {
-  it('prints 4 queries from 4 processes without the lock and 1 with it', async () => {
-    // 100 ms queries: every process misses well before the first one has written the value.
-    const args = ['--scenario', 'stampede', '--latency', '100']
-    const { stdout } = await runTs('storm/main.ts', args, { REDIS_URL: redisUrl() })
+  it('prints 1,000 queries from 4 processes unprotected, 4 with single-flight and 1 with the lock', async () => {
+    // 300 ms queries: every process misses well before the first one has written the value,
+    // even when a busy machine starts one of them late.
+    const args = ['--scenario', 'stampede', '--latency', '300']
+    const { stdout } = await demo(args, { REDIS_URL: redisUrl() })
     const rows = stdout
       .split('\n')
       .filter((line) => line.startsWith('stampede '))
       .map((line) => line.split(/\s{2,}/))
     // scenario, run, db queries, peak concurrent, p50, p99, errors.
     expect(rows.map((row) => [row[1], row[2], row[3], row[6]])).toEqual([
+      ['without cacheguard', '1000', '1000', '0'],
       ['single-flight only', '4', '4', '0'],
       ['single-flight + lockGuard', '1', '1', '0'],
     ])
     // Every caller waited at least the one query.
-    for (const row of rows) expect(Number(row[4])).toBeGreaterThanOrEqual(99)
+    for (const row of rows) expect(Number(row[4])).toBeGreaterThanOrEqual(299)
     expect(stdout).toMatch(
-      /stampede: 4 database queries became 1; .*locks taken: 1, processes served by another's load: 3\)/,
+      /stampede: 1000 database queries became 4 with single-flight \(one per process\) and 1 with lockGuard, .*locks taken: 1, processes served by another's load: 3\)/,
     )
     const prefix = stdout.match(/keys under (\S+),/)?.[1]
     expect(await keysMatching(`${prefix}*`)).toEqual([])
   })
 
-  it('is skipped, saying why, on --store memory', async () => {
-    const args = ['--store', 'memory', '--scenario', 'stampede']
-    const { stdout } = await runTs('storm/main.ts', args, { REDIS_URL: redisUrl() })
+  it('is skipped with the outage, saying why, on --store memory', async () => {
+    const args = ['--store', 'memory', '--scenario', 'stampede,outage']
+    const { stdout } = await demo(args, { REDIS_URL: redisUrl() })
     expect(stdout.trim().split('\n')).toEqual([
       'Store: memory (--store memory)',
       'stampede: skipped: its processes must share a Redis (--store memory)',
+      'outage: skipped: it cuts the connection to a real Redis (--store memory)',
     ])
   })
 
@@ -259,6 +346,11 @@ async function keysMatching(pattern: string): Promise<string[]> {
     cursor = next
   } while (cursor !== '0')
   return found
+}
+
+/** Runs the storm demo's CLI with `args`, its charts written to this file's directory. */
+function demo(args: string[], env: Record<string, string>) {
+  return runTs('storm/main.ts', ['--out', chartsDir, ...args], env)
 }
 
 /**
