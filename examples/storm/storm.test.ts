@@ -92,18 +92,22 @@ describe('storm demo | avalanche', () => {
     })
     for (const result of [without, guarded]) {
       expect(result.errors).toBe(0)
-      expect(result.requests).toBeGreaterThan(1000)
+      // 2,000 requests/s for 0.9 s, held to its rate even when batches run late.
+      expect(result.requests).toBeGreaterThanOrEqual(1700)
       // The timeline counts the queries the database received during the traffic, no others.
       const inTimeline = result.timeline.reduce((sum, n) => sum + n, 0)
       expect(inTimeline).toBeLessThanOrEqual(result.dbQueries)
       expect(inTimeline).toBeGreaterThan(0)
     }
-    // Without: nothing expires before 300 ms, so the first 200 ms are quiet.
-    expect(without.timeline.slice(0, 2)).toEqual([0, 0])
-    // Without: everything expires at once and misses pile up; with: never more than 32 loads.
+    // Without: nothing expires before 300 ms (less the time the 1,000 writes took).
+    expect(without.timeline[0]).toBe(0)
+    // Without: everything expires at once and misses pile up; with: never more than 32 loads,
+    // so at most 32 x 100 / 50 = 64 queries start in a 100 ms bucket (96 leaves room for
+    // buckets that see the end of one round of loads and the start of the next).
     expect(without.peakConcurrent).toBeGreaterThan(32)
     expect(guarded.peakConcurrent).toBeLessThanOrEqual(32)
-    expect(Math.max(...guarded.timeline)).toBeLessThan(Math.max(...without.timeline))
+    expect(Math.max(...guarded.timeline)).toBeLessThanOrEqual(96)
+    expect(Math.max(...without.timeline)).toBeGreaterThan(96)
   })
 })
 
@@ -198,7 +202,7 @@ describe('storm demo | CLI', () => {
     const prefix = lines[0]!.match(/keys under (\S+),/)?.[1]
     expect(prefix).toMatch(/^storm:/)
     expect(await keysMatching(`${prefix}*`)).toEqual([])
-  })
+  }, 90_000)
 
   it('falls back to the memory store when REDIS_URL does not answer, and says so first', async () => {
     const args = ['--scenario', 'breakdown', '--requests', '50', '--latency', '5']
@@ -235,13 +239,15 @@ describe('storm demo | stampede', () => {
       ['single-flight + lockGuard', '1', '1', '0'],
     ])
     // Every caller waited at least the one query.
-    for (const row of rows) expect(Number(row[4])).toBeGreaterThanOrEqual(299)
+    // Every caller waited for a query: its own or, with the lock, the holder's (callers in a
+    // process that started a little late measure a little less, so the p99 is asserted).
+    for (const row of rows) expect(Number(row[5])).toBeGreaterThanOrEqual(299)
     expect(stdout).toMatch(
       /stampede: 1000 database queries became 4 with single-flight \(one per process\) and 1 with lockGuard, .*locks taken: 1, processes served by another's load: 3\)/,
     )
     const prefix = stdout.match(/keys under (\S+),/)?.[1]
     expect(await keysMatching(`${prefix}*`)).toEqual([])
-  })
+  }, 90_000)
 
   it('is skipped with the outage, saying why, on --store memory', async () => {
     const args = ['--store', 'memory', '--scenario', 'stampede,outage']
@@ -362,6 +368,6 @@ function runTs(file: string, args: string[], env: Record<string, string>) {
   return promisify(execFile)(
     process.execPath,
     ['--import', 'tsx', '--conditions=cacheguard-source', file, ...args],
-    { cwd: examples, env: { ...process.env, ...env }, timeout: 20_000 },
+    { cwd: examples, env: { ...process.env, ...env }, timeout: 60_000 },
   )
 }
