@@ -4,12 +4,12 @@
 // loader's time, without lockGuard (single-flight only, one load per process), with lockGuard and
 // pub/sub wake-ups, and with lockGuard polling. BENCH_ROUNDS, BENCH_PROCESSES, BENCH_CALLERS and
 // BENCH_LOADER_MS change it.
-import { type ChildProcess, fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import type { LockGuardStats } from '@cacheguard/lock'
 import { connectBenchRedis } from './lib/connect.js'
-import { median } from './lib/measure.js'
+import { receive, startFleet, stopFleet } from './lib/fleet.js'
+import { median, percentile } from './lib/measure.js'
 import { runInfo } from './lib/run-info.js'
 import type { FromChild, Mode, RoundReport, ToChild } from './lib/stampede-child.js'
 
@@ -32,73 +32,10 @@ const modes: Array<{ mode: Mode; name: string }> = [
 const { redis, url } = await connectBenchRedis('the stampede benchmark')
 const now = () => performance.timeOrigin + performance.now()
 
-/** Resolves the next message of `child`; rejects if it exits or says nothing for `timeoutMs`. */
-function receive(child: ChildProcess, timeoutMs = 30_000): Promise<FromChild> {
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer)
-      child.off('message', onMessage)
-      child.off('exit', onExit)
-    }
-    const onMessage = (message: FromChild) => {
-      done()
-      if ('failed' in message) reject(new Error(`child ${child.pid}: ${message.failed}`))
-      else resolve(message)
-    }
-    const onExit = (code: number | null) => {
-      done()
-      reject(new Error(`child ${child.pid} exited (code ${code}) before answering`))
-    }
-    const timer = setTimeout(() => {
-      done()
-      reject(new Error(`child ${child.pid} did not answer within ${timeoutMs} ms`))
-    }, timeoutMs)
-    child.on('message', onMessage)
-    child.on('exit', onExit)
-  })
-}
-
-/** Starts the fleet: tsx in each child, resolving packages to source as the parent does. */
-async function startFleet(): Promise<ChildProcess[]> {
-  const script = fileURLToPath(new URL('./lib/stampede-child.ts', import.meta.url))
-  const fleet = Array.from({ length: processes }, () =>
-    fork(script, [url, prefix], {
-      cwd: fileURLToPath(new URL('.', import.meta.url)),
-      execArgv: ['--import', 'tsx', '--conditions=cacheguard-source'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    }),
-  )
-  try {
-    await Promise.all(fleet.map((child) => receive(child)))
-  } catch (error) {
-    await stopFleet(fleet)
-    throw error
-  }
-  return fleet
-}
-
-/** Asks every child to close its connections and exit; kills (by pid) one that has not in 5 s. */
-async function stopFleet(fleet: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    fleet.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      if (child.connected) child.send({ exit: true } satisfies ToChild)
-      const timer = setTimeout(() => child.kill(), 5000)
-      await exited
-      clearTimeout(timer)
-    }),
-  )
-}
-
-/** The value at rank `p` (nearest rank) of `sorted`. */
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!
-
 /** One stampede: every child starts its callers on `key` at the same moment. */
 async function stampede(fleet: ChildProcess[], mode: Mode, key: string) {
   const startAt = now() + leadMs
-  const answers = fleet.map((child) => receive(child))
+  const answers = fleet.map((child) => receive<FromChild>(child))
   for (const child of fleet)
     child.send({ run: { mode, key, callers, loaderMs, startAt } } as ToChild)
   const reports = (await Promise.all(answers)).map(
@@ -145,7 +82,11 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 console.log(
   `stampede across processes: ${processes} processes x ${callers} concurrent getOrSet on one absent key, loader ${loaderMs} ms, ${rounds} rounds, medians\n`,
 )
-const fleet = await startFleet()
+const { fleet } = await startFleet(
+  new URL('./lib/stampede-child.ts', import.meta.url),
+  [url, prefix],
+  processes,
+)
 const runs = modes.map(() => [] as Round[])
 try {
   // One unmeasured stampede per mode: Lua scripts loaded, connections and code paths warm.

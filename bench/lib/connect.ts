@@ -23,3 +23,23 @@ export async function connectBenchRedis(what: string): Promise<{ redis: Redis; u
   }
   return { redis, url }
 }
+
+/**
+ * Deletes every key matching one of `patterns` (`SCAN` + `UNLINK` in batches, so a large run's
+ * leftovers never block the server as one `KEYS` would); returns how many were deleted.
+ *
+ * @example
+ * await deleteKeys(redis, `${prefix}*`, `{${prefix}*`)
+ */
+export async function deleteKeys(redis: Redis, ...patterns: string[]): Promise<number> {
+  let deleted = 0
+  for (const pattern of patterns) {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+      if (keys.length > 0) deleted += await redis.unlink(...keys)
+      cursor = next
+    } while (cursor !== '0')
+  }
+  return deleted
+}

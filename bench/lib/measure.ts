@@ -52,6 +52,11 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
+/** The value at rank `p` (0 to 1, nearest rank) of `sorted`, an ascending list. */
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!
+}
+
 /** A contender in a comparison: the baseline is named first. */
 export interface Contender {
   name: string
