@@ -1,11 +1,11 @@
 // The Bloom filters: local check and add throughput (against bloom-filters' own BloomFilter with
 // its default hashing, in the same run), bits per key against the theory, and the shared filter's
 // checks per second at 64 concurrent callers as a ratio to a raw GET on the same Redis.
-import { mkdir, writeFile } from 'node:fs/promises'
 import { memoryBloom, redisBloom, seedBloom } from '@cacheguard/bloom'
 import bloomFilters from 'bloom-filters'
 import { connectBenchRedis } from './lib/connect.js'
 import { compare, printTable } from './lib/measure.js'
+import { writeResults } from './lib/report.js'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 1)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -66,11 +66,14 @@ const sharedChecks = await compare(
 )
 printTable([sharedChecks])
 
-await mkdir(new URL('./results/', import.meta.url), { recursive: true })
-await writeFile(
-  new URL('./results/bloom.json', import.meta.url),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rounds, seconds, local, shared: sharedChecks }, null, 2)}\n`,
-)
+await writeResults('bloom', {
+  date: new Date().toISOString(),
+  node: process.version,
+  rounds,
+  seconds,
+  local,
+  shared: sharedChecks,
+})
 const keys = await redis.keys(`${prefix}*`)
 if (keys.length > 0) await redis.del(keys)
 await redis.quit()

@@ -1,10 +1,10 @@
 // The getOrSet hit path on a Redis Cluster of 3 masters started for the run, against raw ioredis
 // Cluster `get` + `JSON.parse` on the same cluster and client: the three scenarios of hit-path.ts.
-import { mkdir, writeFile } from 'node:fs/promises'
 import { createCache } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import { startRedisCluster } from '../test/helpers/redis-cluster.js'
 import { type Comparison, compare, printTable } from './lib/measure.js'
+import { writeResults } from './lib/report.js'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 1)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -42,11 +42,13 @@ try {
     await compare('cluster, 64 callers, one hot key', [rawHot, guardedHot], options(64)),
   ]
   printTable(comparisons)
-  await mkdir(new URL('./results/', import.meta.url), { recursive: true })
-  await writeFile(
-    new URL('./results/hit-path-cluster.json', import.meta.url),
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rounds, seconds, comparisons }, null, 2)}\n`,
-  )
+  await writeResults('hit-path-cluster', {
+    date: new Date().toISOString(),
+    node: process.version,
+    rounds,
+    seconds,
+    comparisons,
+  })
 } finally {
   await client.quit().catch(() => client.disconnect())
   await cluster.stop()

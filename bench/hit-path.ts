@@ -1,7 +1,6 @@
 // The getOrSet hit path against raw ioredis `get` + `JSON.parse` on the same Redis, in the same
 // process run, and the memory store's hit path against lru-cache itself. Ratios are the headline;
 // see docs/benchmarks.md for the method. BENCH_SECONDS and BENCH_ROUNDS shorten or lengthen it.
-import { mkdir, writeFile } from 'node:fs/promises'
 import { createCache } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import { LRUCache } from 'lru-cache'
@@ -13,6 +12,7 @@ import {
   opsPerSecond,
   printTable,
 } from './lib/measure.js'
+import { writeResults } from './lib/report.js'
 import { runInfo } from './lib/run-info.js'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 1)
@@ -123,15 +123,9 @@ so 64 callers share one GET: this row measures coalescing, not the cost of a sin
 Redis commands per getOrSet hit, 64 callers on one key: ${commandsPerHit.toFixed(3)}`)
 
 const info = await runInfo(redis)
-await mkdir(new URL('./results/', import.meta.url), { recursive: true })
 const results = { ...info, rounds, seconds, comparisons, commandsPerHit }
-await writeFile(
-  new URL('./results/hit-path.json', import.meta.url),
-  `${JSON.stringify(results, null, 2)}\n`,
-)
-console.log(
-  `Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to bench/results/hit-path.json`,
-)
+const file = await writeResults('hit-path', results)
+console.log(`Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to ${file}`)
 const leftovers = await redis.keys(`${prefix}*`)
 if (leftovers.length > 0) await redis.del(leftovers)
 await redis.quit()

@@ -7,12 +7,12 @@
 // Contenders alternate within each round, starting order rotated; medians, as ratios to the plain
 // route and to apicache. BENCH_SECONDS, BENCH_ROUNDS and BENCH_CONNECTIONS change the run.
 import { type ChildProcess, fork } from 'node:child_process'
-import { mkdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { connectBenchRedis } from './lib/connect.js'
 import type { FromChild, Route, ToChild } from './lib/http-server.js'
 import { median } from './lib/measure.js'
+import { printRows, writeResults } from './lib/report.js'
 import { runInfo } from './lib/run-info.js'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3)
@@ -162,15 +162,7 @@ for (const r of results) {
     String(r.latencyP99Ms),
   ])
 }
-const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
-for (const [index, row] of rows.entries()) {
-  console.log(
-    row
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-      .join('  '),
-  )
-  if (index === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '))
-}
+printRows(rows)
 
 const cached = results.filter((r) => r.route.startsWith('cacheguard'))
 const targetMet = cached.every((r) => r.ratioToPlain >= target)
@@ -188,28 +180,18 @@ Target (cached route at least ${target} x the plain route): ${targetMet ? 'met' 
   .join(', ')})`)
 
 const info = await runInfo(redis)
-await mkdir(new URL('./results/', import.meta.url), { recursive: true })
-await writeFile(
-  new URL('./results/http.json', import.meta.url),
-  `${JSON.stringify(
-    {
-      ...info,
-      rounds,
-      seconds,
-      connections,
-      bodyBytes: Buffer.byteLength(plainBody),
-      target,
-      targetMet,
-      checksOk,
-      results,
-    },
-    null,
-    2,
-  )}\n`,
-)
-console.log(
-  `Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to bench/results/http.json`,
-)
+const file = await writeResults('http', {
+  ...info,
+  rounds,
+  seconds,
+  connections,
+  bodyBytes: Buffer.byteLength(plainBody),
+  target,
+  targetMet,
+  checksOk,
+  results,
+})
+console.log(`Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to ${file}`)
 const keys = await redis.keys(`${prefix}*`)
 if (keys.length > 0) await redis.del(keys)
 await redis.quit()

@@ -5,7 +5,6 @@
 // through `warmup`, so their TTLs carry the cache's jitter; the peers have no jitter and are set up
 // with their stale-while-revalidate options, as their docs recommend against expiry.
 // BENCH_KEYS, BENCH_TTL_MS, BENCH_RATE and BENCH_LOADER_MS change it.
-import { mkdir, writeFile } from 'node:fs/promises'
 import { createCache } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import { warmup } from '@cacheguard/warmup'
@@ -18,6 +17,7 @@ import {
   peerVersions,
   plainCacheAside,
 } from './lib/peers.js'
+import { writeResults } from './lib/report.js'
 import { runInfo } from './lib/run-info.js'
 
 const keyCount = Number(process.env.BENCH_KEYS ?? 10_000)
@@ -212,14 +212,8 @@ try {
     fillConcurrency,
     rows,
   }
-  await mkdir(new URL('./results/', import.meta.url), { recursive: true })
-  await writeFile(
-    new URL('./results/peers-avalanche.json', import.meta.url),
-    `${JSON.stringify(results, null, 2)}\n`,
-  )
-  console.log(
-    `Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to bench/results/peers-avalanche.json`,
-  )
+  const file = await writeResults('peers-avalanche', results)
+  console.log(`Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to ${file}`)
 } finally {
   await deleteKeys(redis, `${prefix}*`)
   await redis.quit()

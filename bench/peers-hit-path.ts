@@ -5,7 +5,6 @@
 // call first; while measuring, a loader call counts as a failure, and the Redis server's command
 // counters show how many commands one read sends. BENCH_SECONDS (default 0.5) and BENCH_ROUNDS
 // (default 5) change the run; see docs/benchmarks.md, "Against the peers".
-import { mkdir, writeFile } from 'node:fs/promises'
 import { isDeepStrictEqual } from 'node:util'
 import { createCache } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
@@ -20,6 +19,7 @@ import {
   sample,
 } from './lib/measure.js'
 import { allPeers, closePeers, peerVersions } from './lib/peers.js'
+import { writeResults } from './lib/report.js'
 import { runInfo } from './lib/run-info.js'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 0.5)
@@ -164,14 +164,8 @@ try {
     commandsPerRead,
     loadsWhileMeasuring,
   }
-  await mkdir(new URL('./results/', import.meta.url), { recursive: true })
-  await writeFile(
-    new URL('./results/peers-hit-path.json', import.meta.url),
-    `${JSON.stringify(results, null, 2)}\n`,
-  )
-  console.log(
-    `Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to bench/results/peers-hit-path.json`,
-  )
+  const file = await writeResults('peers-hit-path', results)
+  console.log(`Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to ${file}`)
 } finally {
   await closePeers([...redisPeers, ...memoryPeers])
   const leftovers = await redis.keys(`${prefix}*`)

@@ -5,7 +5,6 @@
 // redisBloom of the 100,000 ids that do exist (errorRate 0.01), plus its negative caching; the
 // peers with theirs, negative caching (each caches `null` like any value). Target: cacheguard's
 // pass 1 at most 1.1 x errorRate x N. BENCH_KNOWN, BENCH_UNKNOWN and BENCH_REPEAT change it.
-import { mkdir, writeFile } from 'node:fs/promises'
 import { bloomGuard, redisBloom, seedBloom } from '@cacheguard/bloom'
 import { createCache } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
@@ -17,6 +16,7 @@ import {
   peerVersions,
   plainCacheAside,
 } from './lib/peers.js'
+import { writeResults } from './lib/report.js'
 import { runInfo } from './lib/run-info.js'
 
 const knownCount = Number(process.env.BENCH_KNOWN ?? 100_000)
@@ -154,14 +154,8 @@ try {
     target,
     rows,
   }
-  await mkdir(new URL('./results/', import.meta.url), { recursive: true })
-  await writeFile(
-    new URL('./results/peers-penetration.json', import.meta.url),
-    `${JSON.stringify(results, null, 2)}\n`,
-  )
-  console.log(
-    `Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to bench/results/peers-penetration.json`,
-  )
+  const file = await writeResults('peers-penetration', results)
+  console.log(`Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to ${file}`)
 } finally {
   await deleteKeys(redis, `${prefix}*`, `{${prefix}*`)
   await redis.quit()

@@ -5,7 +5,6 @@
 // ratio to the loader's time. A fresh key per round; one unmeasured round per library first.
 // BENCH_ROUNDS, BENCH_PROCESSES, BENCH_CALLERS (per process) and BENCH_LOADER_MS change it.
 import type { ChildProcess } from 'node:child_process'
-import { mkdir, writeFile } from 'node:fs/promises'
 import { createCache } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import { connectBenchRedis, deleteKeys } from './lib/connect.js'
@@ -13,6 +12,7 @@ import { receive, startFleet, stopFleet } from './lib/fleet.js'
 import { median, percentile } from './lib/measure.js'
 import { allPeers, closePeers, type PeerCache, peerVersions, plainCacheAside } from './lib/peers.js'
 import type { FromPeerChild, PeerRoundReport, ToPeerChild } from './lib/peers-stampede-child.js'
+import { printRows, writeResults } from './lib/report.js'
 import { runInfo } from './lib/run-info.js'
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -99,7 +99,7 @@ function report(names: string[], runs: Round[][]) {
 }
 type Row = ReturnType<typeof report>[number]
 
-function printRows(title: string, rows: Row[]): void {
+function printSection(title: string, rows: Row[]): void {
   console.log(`\n${title}`)
   const table = [['library', 'loader calls', 'per round', 'p50 / L', 'p99 / L', 'p99 ms', 'errors']]
   for (const r of rows) {
@@ -113,13 +113,7 @@ function printRows(title: string, rows: Row[]): void {
       String(r.errors),
     ])
   }
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
-  for (const [index, row] of table.entries()) {
-    console.log(
-      row.map((t, i) => (i === 0 ? t.padEnd(widths[i]!) : t.padStart(widths[i]!))).join('  '),
-    )
-    if (index === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '))
-  }
+  printRows(table)
 }
 
 // (a) One process. cacheguard needs no guard here: single-flight is always on.
@@ -186,7 +180,7 @@ try {
     local.map((c) => c.name),
     await runRounds(local.length, localStampede),
   )
-  printRows(`(a) one process, ${localCallers} concurrent reads of one absent key`, localRows)
+  printSection(`(a) one process, ${localCallers} concurrent reads of one absent key`, localRows)
 
   const started = await startFleet<{ ready: number; contenders: string[] }>(
     new URL('./lib/peers-stampede-child.ts', import.meta.url),
@@ -201,7 +195,7 @@ try {
   } finally {
     await stopFleet(started.fleet)
   }
-  printRows(
+  printSection(
     `(b) ${processes} processes x ${callersPerProcess} concurrent reads of one absent key`,
     fleetRows,
   )
@@ -239,14 +233,8 @@ try {
     inProcess: localRows,
     fleet: fleetRows,
   }
-  await mkdir(new URL('./results/', import.meta.url), { recursive: true })
-  await writeFile(
-    new URL('./results/peers-stampede.json', import.meta.url),
-    `${JSON.stringify(results, null, 2)}\n`,
-  )
-  console.log(
-    `Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to bench/results/peers-stampede.json`,
-  )
+  const file = await writeResults('peers-stampede', results)
+  console.log(`Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to ${file}`)
 } finally {
   await closePeers(local)
   // The stores' keys, the load counters and lock keys share the prefix; fences are `{<prefix>...}`.

@@ -5,11 +5,11 @@
 // pub/sub wake-ups, and with lockGuard polling. BENCH_ROUNDS, BENCH_PROCESSES, BENCH_CALLERS and
 // BENCH_LOADER_MS change it.
 import type { ChildProcess } from 'node:child_process'
-import { mkdir, writeFile } from 'node:fs/promises'
 import type { LockGuardStats } from '@cacheguard/lock'
 import { connectBenchRedis } from './lib/connect.js'
 import { receive, startFleet, stopFleet } from './lib/fleet.js'
 import { median, percentile } from './lib/measure.js'
+import { printRows, writeResults } from './lib/report.js'
 import { runInfo } from './lib/run-info.js'
 import type { FromChild, Mode, RoundReport, ToChild } from './lib/stampede-child.js'
 
@@ -168,15 +168,7 @@ for (const r of results) {
     cell(r.loaderTimeMs),
   ])
 }
-const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
-for (const [index, row] of rows.entries()) {
-  console.log(
-    row
-      .map((text, i) => (i === 0 ? text.padEnd(widths[i]!) : text.padStart(widths[i]!)))
-      .join('  '),
-  )
-  if (index === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '))
-}
+printRows(rows)
 
 // Without the lock each process loads once (its single-flight), with it the fleet loads once; every
 // caller is answered, with one value per load, and no wait reaches its timeout.
@@ -209,18 +201,16 @@ Checks (loader calls ${processes} without the lock and 1 with it, every caller a
 }`)
 
 const info = await runInfo(redis)
-await mkdir(new URL('./results/', import.meta.url), { recursive: true })
-await writeFile(
-  new URL('./results/stampede.json', import.meta.url),
-  `${JSON.stringify(
-    { ...info, rounds, processes, callers, loaderMs, results, checks },
-    null,
-    2,
-  )}\n`,
-)
-console.log(
-  `Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to bench/results/stampede.json`,
-)
+const file = await writeResults('stampede', {
+  ...info,
+  rounds,
+  processes,
+  callers,
+  loaderMs,
+  results,
+  checks,
+})
+console.log(`Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to ${file}`)
 // The store's keys and the lock keys share the prefix; the fence counters are `{<prefix>...}:fence`.
 const leftovers = [...(await redis.keys(`${prefix}*`)), ...(await redis.keys(`{${prefix}*`))]
 if (leftovers.length > 0) await redis.unlink(leftovers)

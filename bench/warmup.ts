@@ -2,13 +2,13 @@
 // load waits 2 ms, on the memory store and on Redis, as a ratio to the ideal (concurrency / 2 ms =
 // 16,000 keys/s) and to a bare p-limit loop over the same backend in the same run (setTimeout(2)
 // waits longer than 2 ms, so the loop is the reachable rate). BENCH_KEYS and BENCH_ROUNDS change it.
-import { mkdir, writeFile } from 'node:fs/promises'
 import { type Cache, createCache, memoryStore } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import { warmup } from '@cacheguard/warmup'
 import pLimit from 'p-limit'
 import { connectBenchRedis } from './lib/connect.js'
 import { median } from './lib/measure.js'
+import { printRows, writeResults } from './lib/report.js'
 import { runInfo } from './lib/run-info.js'
 
 const keyCount = Number(process.env.BENCH_KEYS ?? 20_000)
@@ -179,15 +179,7 @@ for (const r of results) {
     r.cpuMicrosPerKey.toFixed(1),
   ])
 }
-const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
-for (const [index, row] of rows.entries()) {
-  console.log(
-    row
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-      .join('  '),
-  )
-  if (index === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '))
-}
+printRows(rows)
 
 const checks = results.map((r) => ({
   name: r.name,
@@ -214,29 +206,19 @@ Target (at least ${target} x the ideal ${idealKeysPerSecond.toLocaleString('en-U
 } (${warmups.map((r) => `${r.name} ${r.ratioToIdeal.toFixed(2)}`).join(', ')})`)
 
 const info = await runInfo(redis)
-await mkdir(new URL('./results/', import.meta.url), { recursive: true })
-await writeFile(
-  new URL('./results/warmup.json', import.meta.url),
-  `${JSON.stringify(
-    {
-      ...info,
-      rounds,
-      keys: keyCount,
-      concurrency,
-      backendMs,
-      idealKeysPerSecond,
-      target,
-      targetMet,
-      results,
-      checks,
-    },
-    null,
-    2,
-  )}\n`,
-)
-console.log(
-  `Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to bench/results/warmup.json`,
-)
+const file = await writeResults('warmup', {
+  ...info,
+  rounds,
+  keys: keyCount,
+  concurrency,
+  backendMs,
+  idealKeysPerSecond,
+  target,
+  targetMet,
+  results,
+  checks,
+})
+console.log(`Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to ${file}`)
 await deleteKeys()
 await redis.quit()
 if (!checks.every((c) => c.maxInFlightOk && c.loadsPerKeyOk)) process.exitCode = 1

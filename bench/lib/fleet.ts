@@ -1,6 +1,7 @@
 // A fleet of child processes driven over IPC, for the benchmarks across processes (stampede.ts,
 // peers-stampede.ts). Each child script answers `{ ready }` once connected, `{ done }` or
-// `{ failed: message }` per request, and closes its connections and exits on `{ exit: true }`.
+// `{ failed: message }` per request, and closes its connections and exits on `{ exit: true }`;
+// `answerRuns` is that loop, from the child's side.
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
@@ -74,4 +75,35 @@ export async function stopFleet(fleet: ChildProcess[]): Promise<void> {
       clearTimeout(timer)
     }),
   )
+}
+
+/** What the parent sends a child: a request to run, or to close its connections and exit. */
+export type ToFleetChild<Run> = { run: Run } | { exit: true }
+
+/**
+ * In a child of a fleet: answers each `{ run }` with `{ done: <report> }`, or `{ failed: message }`
+ * if `run` throws, and on `{ exit: true }` awaits `close` and disconnects, so the process can exit.
+ *
+ * @example
+ * answerRuns(run, async () => {
+ *   await redis.quit()
+ * })
+ */
+export function answerRuns<Run, Report>(
+  run: (request: Run) => Promise<Report>,
+  close: () => Promise<void>,
+): void {
+  process.on('message', (message: ToFleetChild<Run>) => {
+    if ('run' in message) {
+      run(message.run).then(
+        (done) => process.send?.({ done }),
+        (error: unknown) => process.send?.({ failed: String(error) }),
+      )
+    } else if ('exit' in message) {
+      void (async () => {
+        await close()
+        process.disconnect()
+      })()
+    }
+  })
 }

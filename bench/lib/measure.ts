@@ -1,3 +1,5 @@
+import { printRows } from './report.js'
+
 /** One operation of a benchmark; `worker` is the caller's index, from 0 to concurrency - 1. */
 export type Operation = (worker: number) => Promise<unknown>
 
@@ -142,13 +144,5 @@ export function printTable(comparisons: Comparison[]): void {
       ])
     }
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
-  for (const [index, row] of rows.entries()) {
-    console.log(
-      row
-        .map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
-        .join('  '),
-    )
-    if (index === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '))
-  }
+  printRows(rows, 3)
 }

@@ -11,6 +11,7 @@ import { lockGuard } from '@cacheguard/lock'
 import { redisStore } from '@cacheguard/redis'
 import { Redlock } from '@sesamecare-oss/redlock'
 import { Redis } from 'ioredis'
+import { answerRuns, type ToFleetChild } from './fleet.js'
 import { allPeers, closePeers, type PeerCache, plainCacheAside } from './peers.js'
 
 /** One round: `callers` concurrent reads of `key` on contender number `contender`. */
@@ -35,7 +36,7 @@ export interface PeerRoundReport {
   errors: string[]
 }
 
-export type ToPeerChild = { run: PeerRun } | { exit: true }
+export type ToPeerChild = ToFleetChild<PeerRun>
 export type FromPeerChild =
   | { ready: number; contenders: string[] }
   | { done: PeerRoundReport }
@@ -107,19 +108,9 @@ async function serve(): Promise<void> {
     }
   }
 
-  process.on('message', (message: ToPeerChild) => {
-    if ('run' in message) {
-      run(message.run).then(
-        (done) => send({ done }),
-        (error: unknown) => send({ failed: String(error) }),
-      )
-    } else if ('exit' in message) {
-      void (async () => {
-        await closePeers(contenders)
-        await Promise.allSettled([redis.quit(), subscriber.quit()])
-        process.disconnect()
-      })()
-    }
+  answerRuns(run, async () => {
+    await closePeers(contenders)
+    await Promise.allSettled([redis.quit(), subscriber.quit()])
   })
 
   await redis.ping()

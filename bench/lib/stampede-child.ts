@@ -11,6 +11,7 @@ import { type LockGuard, type LockGuardStats, lockGuard } from '@cacheguard/lock
 import { redisStore } from '@cacheguard/redis'
 import { Redlock } from '@sesamecare-oss/redlock'
 import { Redis } from 'ioredis'
+import { answerRuns, type ToFleetChild } from './fleet.js'
 
 /** How the fleet is protected in a round. */
 export type Mode = 'none' | 'pubsub' | 'polling'
@@ -42,7 +43,7 @@ export interface RoundReport {
   guard: LockGuardStats | undefined
 }
 
-export type ToChild = { run: Run } | { exit: true }
+export type ToChild = ToFleetChild<Run>
 export type FromChild = { ready: number } | { done: RoundReport } | { failed: string }
 
 // The parent imports the types above alone (`import type`, erased), so what follows runs only here.
@@ -124,19 +125,9 @@ async function serve(): Promise<void> {
     }
   }
 
-  process.on('message', (message: ToChild) => {
-    if ('run' in message) {
-      run(message.run).then(
-        (done) => send({ done }),
-        (error: unknown) => send({ failed: String(error) }),
-      )
-    } else if ('exit' in message) {
-      void (async () => {
-        for (const guard of Object.values(guards)) await guard?.close()
-        await Promise.allSettled([redis.quit(), subscriber.quit()])
-        process.disconnect()
-      })()
-    }
+  answerRuns(run, async () => {
+    for (const guard of Object.values(guards)) await guard?.close()
+    await Promise.allSettled([redis.quit(), subscriber.quit()])
   })
 
   await redis.ping()
