@@ -185,11 +185,15 @@ describe('memcached store | TTLs in seconds', () => {
     expect(await store.get(key)).toBe('short')
     await sleep(1600 - (Date.now() - written))
     expect(await store.get(key)).toBeUndefined()
-    expect(await raw(prefix + key)).toMatch(/:short$/)
+    // Memcached's clock ticks once a second: the item stays at least until 2 s (the whole
+    // seconds), so it is still there unless this machine was too slow to look in time.
+    const item = await raw(prefix + key)
+    if (Date.now() - written < 1900) expect(item).toMatch(/:short$/)
     while ((await raw(prefix + key)) !== undefined) await sleep(20)
     const gone = Date.now() - written
     expect(gone).toBeGreaterThanOrEqual(1900)
-    expect(gone).toBeLessThan(3500)
+    // Dropped by 3 s; seen by 4.5 s, with room for a busy machine's slow polling.
+    expect(gone).toBeLessThan(4500)
   })
 
   it('sends a TTL over 30 days as a Unix time, so the item is kept for 40 days', async () => {

@@ -57,8 +57,9 @@ describe('nodeRedisStore | the server goes down', () => {
       ['user:1', 'user:2', 'user:3'].map((key) => cache.getOrSet(key, () => `loaded ${key}`)),
     )
     expect(answers).toEqual(['loaded user:1', 'loaded user:2', 'loaded user:3'])
-    // One storeTimeout for the reads; the writes after the loads do not hold the callers.
-    expect(Date.now() - started).toBeLessThan(1000)
+    // One storeTimeout for the reads; the writes after the loads do not hold the callers. The
+    // bound catches a hang (node-redis queues commands while down), not a slow machine.
+    expect(Date.now() - started).toBeLessThan(4000)
     expect(codes.length).toBeGreaterThan(0)
     expect(codes.every((code) => code === 'CG_STORE' || code === 'CG_STORE_TIMEOUT')).toBe(true)
     expect(clientErrors.length).toBeGreaterThan(0)
@@ -86,7 +87,8 @@ describe('nodeRedisStore | a client that cannot send', () => {
       const { cache, codes } = watchedCache(offline, 5000)
       const started = Date.now()
       expect(await cache.getOrSet('user:1', () => 'loaded')).toBe('loaded')
-      expect(Date.now() - started).toBeLessThan(1000)
+      // Well below the 5 s storeTimeout, with room for a slow machine.
+      expect(Date.now() - started).toBeLessThan(2500)
       expect(codes).toEqual(['CG_STORE', 'CG_STORE'])
       await expect(nodeRedisStore(offline).get('user:1')).rejects.toThrow('The client is offline')
     } finally {
@@ -100,7 +102,8 @@ describe('nodeRedisStore | a client that cannot send', () => {
     const started = Date.now()
     expect(await cache.getOrSet('user:1', () => 'loaded')).toBe('loaded')
     await expect(cache.set('user:2', 'value')).rejects.toMatchObject({ code: 'CG_STORE' })
-    expect(Date.now() - started).toBeLessThan(1000)
+    // Well below the 5 s storeTimeout, with room for a slow machine.
+    expect(Date.now() - started).toBeLessThan(2500)
     expect(codes).toEqual(['CG_STORE', 'CG_STORE', 'CG_STORE'])
     const store = nodeRedisStore(closed)
     for (const call of [

@@ -209,10 +209,17 @@ describe('write batching', () => {
     const errors: string[] = []
     cache.on('error', ({ operation, error }) => errors.push(`${operation}:${error.code}`))
     // The loaders finish in one tick, so their writes do too: one goes out alone, two batched.
-    const gate = new Promise((resolve) => setTimeout(resolve, 20))
-    const loaded = await Promise.all(
-      ['x', 'y', 'z'].map((key) => cache.getOrSet(key, () => gate.then(() => `loaded ${key}`))),
-    )
+    // The gate opens when the third loader starts, however the misses' replies were spread.
+    let open = () => {}
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    let started = 0
+    const loader = (key: string) => () => {
+      if (++started === 3) open()
+      return gate.then(() => `loaded ${key}`)
+    }
+    const loaded = await Promise.all(['x', 'y', 'z'].map((key) => cache.getOrSet(key, loader(key))))
     expect(loaded).toEqual(['loaded x', 'loaded y', 'loaded z'])
     expect(errors).toEqual(['write:CG_STORE', 'write:CG_STORE'])
     expect(batches).toBe(2)

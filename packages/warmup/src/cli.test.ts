@@ -50,6 +50,7 @@ describe('cacheguard-warmup', () => {
     expect(stderr).toContain('item:5: no row for item:5')
   })
 
+  // Four tsx processes one after the other, seconds each on a loaded two-core machine.
   it('exits 2 with a clear message for a missing module, a non-job export or bad flags', async () => {
     const missing = await runCli('x', 'no/such/module.js')
     expect(missing.code).toBe(2)
@@ -61,7 +62,7 @@ describe('cacheguard-warmup', () => {
     expect(badFlag.code).toBe(2)
     expect(badFlag.stderr).toContain('Expected --timeout')
     expect((await runCli('x')).stderr).toContain('Usage: cacheguard-warmup')
-  })
+  }, 90_000)
 
   it('stops starting keys on SIGTERM, closes the job and exits 3', async () => {
     const child: ChildProcess = spawn(

@@ -145,7 +145,10 @@ describe('schedule warmup | fleet lock', () => {
         },
       }),
     )
-    await sleep(3200)
+    // Stop at least 3 s on, at a half second: ticks come on whole seconds, so none fires in one
+    // schedule just before the stop and in the other just after it.
+    const stopAt = Math.ceil((Date.now() + 2500) / 1000) * 1000 + 500
+    await sleep(stopAt - Date.now())
     await Promise.all(schedules.map((schedule) => schedule.stop()))
     expect(ticks.size).toBeGreaterThanOrEqual(3)
     expect([...ticks.values()].every((runs) => runs === 1)).toBe(true)
