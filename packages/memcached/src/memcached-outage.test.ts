@@ -75,7 +75,12 @@ describe('memcached outage | unreachable server', () => {
     await expect(settlesWithin(cache.set('k', 1), 5000)).rejects.toMatchObject({
       code: expect.stringMatching(/^CG_(STORE|STORE_TIMEOUT|CIRCUIT_OPEN)$/),
     })
-    for (const code of codes) expect(code).toMatch(/^(read|write):CG_STORE(_TIMEOUT)?$/)
+    // Typed store errors; once enough calls in a row have failed, the breaker opens and the
+    // writes that follow fail fast with CG_CIRCUIT_OPEN (how many fail first depends on timing).
+    expect(codes.size).toBeGreaterThan(0)
+    for (const code of codes) {
+      expect(code).toMatch(/^(read|write):CG_(STORE|STORE_TIMEOUT|CIRCUIT_OPEN)$/)
+    }
     await sleep(700) // memjs's own retries end after the cache stopped waiting
     expect(unhandled).toEqual([])
   })
