@@ -7,6 +7,15 @@ import { type LockGuardOptions, lockGuard, lockKey } from './lock-guard.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** A promise opened by hand: `opened` resolves once `open()` is called. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void
+  const opened = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { opened, open }
+}
+
 const redis = connectRedis()
 const subscribers = [connectRedis(), connectRedis(), connectRedis()]
 const prefix = uniquePrefix('lock')
@@ -141,12 +150,17 @@ describe('lock guard | one loader across caches', () => {
   it("loads anyway at waitTimeout when onWaitTimeout is 'load', and the later write wins", async () => {
     const [a, b] = await fleet(2, { waitTimeout: 100, onWaitTimeout: 'load' })
     const key = freshKey()
+    // The holder loads until the impatient waiter has answered: no timing decides the order.
+    const holderStarted = gate()
+    const holderMayFinish = gate()
     const slow = a!.cache.getOrSet(key, async () => {
-      await sleep(400)
+      holderStarted.open()
+      await holderMayFinish.opened
       return 'from the holder'
     })
-    await sleep(30)
+    await holderStarted.opened
     expect(await b!.cache.getOrSet(key, () => 'loaded anyway')).toBe('loaded anyway')
+    holderMayFinish.open()
     // The holder's token is older than the one the impatient waiter took: its write is refused.
     expect(await slow).toBe('from the holder')
     expect(await b!.cache.get(key)).toBe('loaded anyway')
@@ -199,15 +213,22 @@ describe('lock guard | refresh and options', () => {
     await a!.cache.set(key, 'old', grace)
     await sleep(80)
     let calls = 0
+    // a's refresh holds the lock until b has been answered and has skipped its own refresh.
+    const refreshStarted = gate()
+    const refreshMayFinish = gate()
     const slowRefresh = async () => {
       calls++
-      await sleep(200)
+      refreshStarted.open()
+      await refreshMayFinish.opened
       return 'new'
     }
     expect(await a!.cache.getOrSet(key, slowRefresh, grace)).toBe('old')
-    await sleep(30)
+    await refreshStarted.opened
     expect(await b!.cache.getOrSet(key, slowRefresh, grace)).toBe('old')
-    await sleep(300)
+    const deadline = Date.now() + 5000
+    while (b!.guard.stats().refreshesSkipped === 0 && Date.now() < deadline) await sleep(10)
+    refreshMayFinish.open()
+    while ((await b!.cache.get(key)) !== 'new' && Date.now() < deadline) await sleep(10)
     expect(calls).toBe(1)
     expect(b!.guard.stats().refreshesSkipped).toBe(1)
     expect(await b!.cache.getOrSet(key, slowRefresh, grace)).toBe('new')
