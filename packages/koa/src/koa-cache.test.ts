@@ -83,7 +83,8 @@ describe('koa cache | protection', () => {
         if (run === 1) await new Promise(() => {})
         ctx.body = `run ${run}`
       },
-      { handlerTimeout: 300 },
+      // 1 s: long enough that the second request has joined the first before it times out.
+      { handlerTimeout: 1000 },
     )
     const started = Date.now()
     const [first, waiter] = await Promise.all([send('/stuck'), send('/stuck')])
