@@ -98,6 +98,44 @@ describe('koa cache | protection', () => {
 })
 
 describe('koa cache | RFC 9111', () => {
+  it("hides the client's validators from the handler: a waiter without them gets the body", async () => {
+    const seenUpstream: Array<string | undefined> = []
+    const upstream: Middleware = async (ctx, next) => {
+      await next()
+      seenUpstream.push(ctx.get('If-None-Match') || undefined)
+    }
+    const { send, runs, joined } = await serve(
+      async (ctx, run) => {
+        await joined(1)
+        ctx.set('ETag', '"v1"')
+        ctx.body = `body ${run}`
+        // What koa-conditional-get does after the handler: a 304 to this client's validators.
+        if (ctx.fresh) ctx.status = 304
+      },
+      {},
+      [upstream],
+    )
+    // The conditional request runs the handler; the plain one joins it.
+    const conditional = send('/etag', { headers: { 'If-None-Match': '"v1"' } })
+    const deadline = Date.now() + 5000
+    while (runs.count === 0 && Date.now() < deadline) await sleep(10)
+    const plain = await send('/etag')
+    expect([plain.status, plain.text]).toEqual([200, 'body 1'])
+    // The one that ran gets the full answer (always a valid answer to a conditional GET)...
+    const answered = await conditional
+    expect([answered.status, answered.text]).toEqual([200, 'body 1'])
+    expect(runs.count).toBe(1)
+    const again = await send('/etag')
+    expect([again.status, again.text, again.headers['x-cache']]).toEqual([200, 'body 1', 'HIT'])
+    // ...and from the stored response the cache answers the validators itself.
+    const revalidated = await send('/etag', { headers: { 'If-None-Match': '"v1"' } })
+    expect([revalidated.status, revalidated.body.byteLength]).toEqual([304, 0])
+    expect(revalidated.headers.etag).toBe('"v1"')
+    expect(runs.count).toBe(1)
+    // Once answered, the upstream sees each request as it came, validators included.
+    expect(seenUpstream.sort()).toEqual(['"v1"', '"v1"', undefined, undefined])
+  })
+
   it.each(['no-store', 'private, max-age=60', 's-maxage=0'])(
     'does not store `Cache-Control: %s`, and sends it unchanged',
     async (cacheControl) => {

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { ServerResponse } from 'node:http'
+import { type IncomingHttpHeaders, ServerResponse } from 'node:http'
 import type { HttpResponse } from '@cacheguard/http'
 import type { Context, Response as KoaResponse, Next } from 'koa'
 import { capture } from './capture.js'
@@ -21,13 +21,20 @@ export interface Downstream {
   answered(): void
 }
 
-/** What the downstream sees in place of `ctx.response`, `ctx.res`, `ctx.respond`, `ctx.cookies`. */
+/**
+ * What the downstream sees in place of `ctx.response`, `ctx.res`, `ctx.respond`, `ctx.cookies`,
+ * and of the request's headers.
+ */
 interface Own {
   response: KoaResponse
   res: ServerResponse
   respond: unknown
   cookies: unknown
+  headers: IncomingHttpHeaders
 }
+
+/** The request headers that make a GET or HEAD conditional. */
+const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since']
 
 /**
  * Koa hands every middleware the same `ctx`, and a downstream run may outlive the request's answer
@@ -82,12 +89,18 @@ function ownResponse(ctx: Context): Own {
   res.statusCode = 404
   const response: KoaResponse = Object.create(Object.getPrototypeOf(ctx.response))
   Object.assign(response, { app: ctx.app, req: ctx.req, res, ctx, request: ctx.request })
-  return { response, res, respond: undefined, cookies: undefined }
+  // The run's response is shared by every request for the URL, so it must not be a 304 or 412
+  // to this client's validators (ctx.fresh, koa-conditional-get): the run sees a GET or HEAD
+  // without them, and the cache answers them from the stored response.
+  const headers = { ...ctx.req.headers }
+  if (/^(GET|HEAD)$/i.test(ctx.method)) for (const name of CONDITIONAL) delete headers[name]
+  return { response, res, respond: undefined, cookies: undefined, headers }
 }
 
 /**
  * Points `ctx.response`, `ctx.res`, `ctx.request.response`, `ctx.respond` and `ctx.cookies` at the
- * run's own response while `mine()` says so; returns what puts the real ones back.
+ * run's own response, and `ctx.req.headers` at the run's headers, while `mine()` says so; returns
+ * what puts the real ones back.
  */
 function divert(ctx: Context, own: Own, mine: () => boolean): () => void {
   const proto: object = Object.getPrototypeOf(ctx)
@@ -96,6 +109,7 @@ function divert(ctx: Context, own: Own, mine: () => boolean): () => void {
     split(ctx, 'res', own, mine),
     split(ctx.request, 'response', own, mine),
     split(ctx, 'respond', own, mine),
+    split(ctx.req, 'headers', own, mine),
     // Koa caches `ctx.cookies` on ctx, over the real `res`: the run gets a jar over its own `res`
     // (made by Koa's own getter), so a `Set-Cookie` lands in the response the cache examines.
     split(ctx, 'cookies', own, mine, {
