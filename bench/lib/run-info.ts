@@ -30,7 +30,9 @@ export async function runInfo(redis: Redis): Promise<RunInfo> {
 /** Runs a git command in the repository; `undefined` when git or the repository is missing. */
 function git(...args: string[]): string | undefined {
   try {
-    const cwd = new URL('..', import.meta.url)
+    // The repository's root (this file is bench/lib/run-info.ts): pathspecs such as `packages`
+    // are relative to it.
+    const cwd = new URL('../..', import.meta.url)
     return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: 'pipe' }).trim()
   } catch {
     return undefined
