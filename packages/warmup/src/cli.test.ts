@@ -88,6 +88,32 @@ describe('cacheguard-warmup', () => {
     expect(await redis.keys(`${prefix}slow:*`)).toHaveLength(report.loaded)
   })
 
+  it('exits 3 after --grace when the running loads ignore their signal, instead of hanging', async () => {
+    const started = Date.now()
+    const { code, stdout, stderr } = await runCli(
+      'hung',
+      jobs,
+      '--export',
+      'hung',
+      '--timeout',
+      '300ms',
+      '--grace',
+      '300ms',
+      '--json',
+    )
+    expect(code).toBe(3)
+    expect(JSON.parse(stdout)).toMatchObject({ loaded: 0, aborted: true, abandoned: true })
+    expect(stderr).toContain('keys were still loading 300 ms later')
+    // It gave up on loads that never end: a hang would have met the test's own timeout.
+    expect(Date.now() - started).toBeLessThan(25_000)
+  }, 60_000)
+
+  it('refuses a --grace that is not a duration', async () => {
+    const { code, stderr } = await runCli('x', jobs, '--grace', 'later')
+    expect(code).toBe(2)
+    expect(stderr).toContain('Expected --grace to be a duration such as 10s, got `later`')
+  })
+
   it('stops at --timeout and exits 3', async () => {
     const { code, stdout } = await runCli(
       'timeout',

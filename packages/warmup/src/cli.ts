@@ -1,21 +1,24 @@
 #!/usr/bin/env node
 // cacheguard-warmup <module>: runs a module's exported warmup job once, for system cron or a
 // Kubernetes CronJob. Exit codes: 0 every key warmed or skipped, 1 some keys failed, 2 bad usage
-// or a module that does not export a job, 3 stopped by SIGTERM / SIGINT / --timeout first.
+// or a module that does not export a job, 3 stopped by SIGTERM / SIGINT / --timeout first (the
+// running keys get --grace to finish; the CLI exits without those that take longer).
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { parseDuration } from '@cacheguard/core'
 import { loadJob } from './internal/job.js'
-import { warmup } from './warmup.js'
+import { type WarmupProgress, warmup } from './warmup.js'
 
-const USAGE = `Usage: cacheguard-warmup <module> [--export <name>] [--timeout <duration>] [--json]
+const USAGE = `Usage: cacheguard-warmup <module> [--export <name>] [--timeout <duration>] [--grace <duration>] [--json]
 
 Runs the warmup job a module exports, once. The export (default: \`default\`, else \`job\`) is
 { cache, keys, load, ...warmup options, close? } or a function returning one.
 
   --export <name>      the export to run
   --timeout <duration> stop starting keys after this long ('90s', '10m', or ms); exit 3
+  --grace <duration>   once stopped, how long the running keys may take to finish before the
+                       CLI exits without them (a loader that ignores its signal); default 10s
   --json               print the report as one JSON line
   --help               this text
 
@@ -40,6 +43,10 @@ async function main(): Promise<number> {
   if (args.values.timeout !== undefined && timeout === undefined) {
     return usage(`Expected --timeout to be a duration such as 90s, got \`${args.values.timeout}\``)
   }
+  const grace = parseDuration(args.values.grace)
+  if (grace === undefined || !(grace >= 0)) {
+    return usage(`Expected --grace to be a duration such as 10s, got \`${args.values.grace}\``)
+  }
 
   let job: Awaited<ReturnType<typeof loadJob>>
   try {
@@ -55,9 +62,41 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
   const timer = timeout === undefined ? undefined : setTimeout(stop, timeout)
-  const { cache, close, ...options } = job
+  const { cache, close, onProgress, ...options } = job
+  let soFar: WarmupProgress = { done: 0, loaded: 0, skipped: 0, failed: 0 }
+  // Once stopped, the running keys get `grace` to finish; a load that ignores its signal must not
+  // keep a cron job alive forever.
+  const abandoned = new Promise<'abandoned'>((resolve) => {
+    controller.signal.addEventListener(
+      'abort',
+      () => setTimeout(resolve, grace, 'abandoned').unref(),
+      { once: true },
+    )
+  })
+  let gaveUp = false
   try {
-    const report = await warmup(cache, { ...options, signal: controller.signal })
+    const run = warmup(cache, {
+      ...options,
+      signal: controller.signal,
+      onProgress: (progress) => {
+        soFar = progress
+        onProgress?.(progress)
+      },
+    })
+    run.catch(() => {}) // Raced below: a rejection after the CLI gave up is nobody's to handle.
+    const outcome = await Promise.race([run, abandoned])
+    if (outcome === 'abandoned') {
+      gaveUp = true
+      const { loaded, skipped, failed } = soFar
+      if (args.values.json) {
+        console.log(JSON.stringify({ ...soFar, aborted: true, abandoned: true }))
+      }
+      console.error(
+        `cacheguard-warmup: stopped, but keys were still loading ${grace} ms later (a loader that ignores its AbortSignal?); exiting without them after ${loaded} loaded, ${skipped} skipped, ${failed} failed`,
+      )
+      return 3
+    }
+    const report = outcome
     if (args.values.json) {
       const errors = report.errors.map(({ key, error }) => ({ key, error: describe(error) }))
       console.log(JSON.stringify({ ...report, errors }))
@@ -75,9 +114,12 @@ async function main(): Promise<number> {
     clearTimeout(timer)
     process.off('SIGTERM', stop)
     process.off('SIGINT', stop)
-    await Promise.resolve(close?.()).catch((error) => {
+    const closed = Promise.resolve(close?.()).catch((error) => {
       console.error(`cacheguard-warmup: close() failed: ${describe(error)}`)
     })
+    // After giving up on hung keys, close() (which may wait for them) gets the same grace.
+    if (gaveUp) await Promise.race([closed, new Promise((r) => setTimeout(r, grace).unref())])
+    else await closed
   }
 }
 
@@ -87,6 +129,7 @@ function parse() {
     options: {
       export: { type: 'string' },
       timeout: { type: 'string' },
+      grace: { type: 'string', default: '10s' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
