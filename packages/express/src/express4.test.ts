@@ -3,30 +3,13 @@
 // the alias `express4`.
 import { createRequire } from 'node:module'
 import { Readable } from 'node:stream'
-import { createCache } from '@cacheguard/core'
-import { redisStore } from '@cacheguard/redis'
 import type Express from 'express'
-import { afterAll, describe, expect, it } from 'vitest'
-import { connectRedis, uniquePrefix } from '../../../test/helpers/redis.js'
+import { describe, expect, it } from 'vitest'
+import { cachedApps } from '../test/app.js'
 import { listen, send, sleep } from '../test/server.js'
-import { expressCache } from './index.js'
 
 const express4 = createRequire(import.meta.url)('express4') as typeof Express
-const redis = connectRedis()
-const prefix = uniquePrefix('express4')
-let apps = 0
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`)
-  if (keys.length > 0) await redis.del(keys)
-})
-
-/** An Express 4 app with the cache in front of its routes, under keys of its own. */
-function cachedApp() {
-  const store = redisStore(redis, { prefix: `${prefix}${++apps}:` })
-  const app = express4()
-  app.use(expressCache(createCache({ store, jitter: 0, storeTimeout: '5s' })))
-  return app
-}
+const { cachedApp } = cachedApps('express4', express4)
 
 describe('express cache | Express 4', () => {
   it('is Express 4', () => {
@@ -36,16 +19,17 @@ describe('express cache | Express 4', () => {
 
   it('runs the handler once for 50 concurrent cold GETs and replays res.json on a hit', async () => {
     const app = cachedApp()
-    let runs = 0
+    const runs: number[] = []
     app.get('/hot', async (_req, res) => {
-      const n = ++runs
+      runs.push(runs.length + 1)
       await sleep(200)
-      res.json({ n })
+      res.json({ n: runs.length })
     })
     const url = await listen(app)
     const replies = await Promise.all(Array.from({ length: 50 }, () => send(`${url}/hot`)))
-    expect(runs).toBe(1)
-    expect(new Set(replies.map((r) => `${r.status} ${r.body}`))).toEqual(new Set(['200 {"n":1}']))
+    expect(runs).toEqual([1])
+    const answers = new Set(replies.map((reply) => `${reply.status} ${reply.body}`))
+    expect([...answers]).toEqual(['200 {"n":1}'])
     const again = await send(`${url}/hot`)
     expect([again.headers['x-cache'], again.headers['content-type']]).toEqual([
       'HIT',

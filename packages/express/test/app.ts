@@ -20,10 +20,11 @@ export interface CachedApps {
 }
 
 /**
- * Connects to Redis for a test file and returns `cachedApp`, which builds an app whose cache has
- * keys of its own (the file's keys are deleted after its tests). Call it at the file's top level.
+ * Connects to Redis for a test file and returns `cachedApp`, which builds an app (of `framework`:
+ * Express 5 unless told) whose cache has keys of its own (the file's keys are deleted after its
+ * tests). Call it at the file's top level.
  */
-export function cachedApps(label: string): CachedApps {
+export function cachedApps(label: string, framework: typeof express = express): CachedApps {
   const redis = connectRedis()
   const prefix = uniquePrefix(label)
   let apps = 0
@@ -39,7 +40,7 @@ export function cachedApps(label: string): CachedApps {
       // The tests count handler runs exactly: a Redis call held up by a busy machine must not
       // time out (the default is 500 ms) and turn into an extra run.
       const cache = createCache({ store, jitter: 0, storeTimeout: '5s', ...cacheOptions })
-      const app = express()
+      const app = framework()
       before?.(app)
       app.use(expressCache(cache, options))
       return app
