@@ -66,7 +66,8 @@ export const BUCKET_MS = 100
  * timeline([5, 20, 150], 0, 200) // [2, 1]
  */
 export function timeline(arrivals: readonly number[], from: number, to: number): number[] {
-  const buckets = new Array<number>(Math.max(1, Math.ceil((to - from) / BUCKET_MS))).fill(0)
+  // The epsilon keeps float noise (from + 5000 - from = 5000.000001) from adding a bucket.
+  const buckets = new Array<number>(Math.max(1, Math.ceil((to - from) / BUCKET_MS - 1e-6))).fill(0)
   for (const at of arrivals) {
     const bucket = Math.floor((at - from) / BUCKET_MS)
     if (bucket >= 0 && bucket < buckets.length) buckets[bucket]!++

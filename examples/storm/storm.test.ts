@@ -18,6 +18,7 @@ import { runPenetration } from './penetration.js'
 import { connectIfAnswering, deleteKeys } from './redis-probe.js'
 import { runBreakdown } from './scenario.js'
 import { runStampede } from './stampede.js'
+import { timeline } from './stats.js'
 
 const redis = connectRedis()
 const prefixes: string[] = []
@@ -143,6 +144,20 @@ describe('storm demo | outage', () => {
       outage: [500, 2000],
     })
     await expect(run).rejects.toThrow(RangeError)
+  })
+})
+
+describe('storm demo | timeline', () => {
+  it('counts arrivals into 100 ms buckets over exactly the span, float noise aside', () => {
+    // A start where (from + 5000) - from is 5000.000000000001.
+    const from = 3192.2740000000003
+    expect(
+      timeline([from, from + 99.9, from + 100, from + 4999, from + 5000], from, from + 5000),
+    ).toHaveLength(50)
+    expect(timeline([from, from + 99.9, from + 100, from + 250], from, from + 300)).toEqual([
+      2, 1, 1,
+    ])
+    expect(timeline([], 0, 0)).toEqual([0])
   })
 })
 
