@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
   type CacheEvents,
@@ -7,7 +6,7 @@ import {
   memoryStore,
   redisStore,
 } from './helpers/packages.js'
-import { connectRedis, uniquePrefix } from './helpers/redis.js'
+import { connectRedis, uniquePrefix, unreachableRedis } from './helpers/redis.js'
 
 const redis = connectRedis()
 const prefix = uniquePrefix('tier')
@@ -71,17 +70,7 @@ describe('memory tier | races', () => {
 })
 
 describe('memory tier | circuit breaker', () => {
-  const unreachable = () => {
-    const client = new Redis({
-      port: 1,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    })
-    client.on('error', () => {})
-    return client
-  }
+  const unreachable = () => unreachableRedis({ enableOfflineQueue: false })
 
   it('opens after consecutive failures: reads stop asking the store, writes reject CG_CIRCUIT_OPEN', async () => {
     const client = unreachable()

@@ -115,7 +115,7 @@ export async function runStampede(options: StampedeOptions): Promise<StampedeRes
     const ended = Date.now()
     const latencies = answers.flatMap((answer) => answer.latencies)
     const queries = answers.flatMap((answer) => answer.queries)
-    const stats = answers.flatMap((answer) => (answer.lock ? [answer.lock] : []))
+    const lock = sumStats(answers.flatMap((answer) => (answer.lock ? [answer.lock] : [])))
     return {
       label: LABELS[mode],
       requests: latencies.length,
@@ -129,7 +129,7 @@ export async function runStampede(options: StampedeOptions): Promise<StampedeRes
         at,
         ended,
       ),
-      ...(mode === 'lock' ? { lock: sumStats(stats) } : {}),
+      ...(lock ? { lock } : {}),
     }
   }
 
@@ -163,18 +163,11 @@ function peakOverlap(intervals: ReadonlyArray<[number, number]>): number {
   return peak
 }
 
-function sumStats(all: LockGuardStats[]): LockGuardStats {
-  const total: LockGuardStats = {
-    acquired: 0,
-    waited: 0,
-    servedByOthers: 0,
-    foundAfterLock: 0,
-    refreshesSkipped: 0,
-    timeouts: 0,
-    unavailable: 0,
-    lost: 0,
-  }
-  for (const stats of all) {
+/** The processes' lock guard counts, added up name by name. */
+function sumStats([first, ...rest]: LockGuardStats[]): LockGuardStats | undefined {
+  if (first === undefined) return undefined
+  const total = { ...first }
+  for (const stats of rest) {
     for (const name of Object.keys(total) as Array<keyof LockGuardStats>) total[name] += stats[name]
   }
   return total

@@ -23,3 +23,19 @@ export function connectRedis(url = redisUrl(), enableAutoPipelining = false): Re
 export function uniquePrefix(label: string): string {
   return `cgtest:${label}:${randomUUID().slice(0, 8)}:`
 }
+
+/**
+ * A client of a Redis that is not there (port 1): it never connects and never retries, and its
+ * commands fail at once; `enableOfflineQueue: false` makes them fail without waiting for it.
+ */
+export function unreachableRedis(options: { enableOfflineQueue?: boolean } = {}): Redis {
+  const client = new Redis({
+    port: 1,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    ...options,
+  })
+  client.on('error', () => {})
+  return client
+}

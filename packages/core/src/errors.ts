@@ -56,8 +56,7 @@ export class InvalidKeyError extends CacheGuardError {
 export class SerializeError extends CacheGuardError {
   override readonly name = 'SerializeError'
   constructor(key: string | undefined, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause)
-    super('CG_SERIALIZE', `Cannot serialize the value for key \`${key}\`: ${reason}`, {
+    super('CG_SERIALIZE', `Cannot serialize the value for key \`${key}\`: ${reasonOf(cause)}`, {
       key,
       cause,
     })
@@ -80,8 +79,10 @@ export class StoreError extends CacheGuardError {
   override readonly name = 'StoreError'
   readonly operation: string
   constructor(operation: string, key: string | undefined, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause)
-    super('CG_STORE', `The store failed to ${operation} key \`${key}\`: ${reason}`, { key, cause })
+    super('CG_STORE', `The store failed to ${operation} key \`${key}\`: ${reasonOf(cause)}`, {
+      key,
+      cause,
+    })
     this.operation = operation
   }
 }
@@ -109,8 +110,7 @@ export class StoreTimeoutError extends CacheGuardError {
 export class LoaderError extends CacheGuardError {
   override readonly name = 'LoaderError'
   constructor(key: string, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause)
-    super('CG_LOADER', `The loader for key \`${key}\` failed: ${reason}`, { key, cause })
+    super('CG_LOADER', `The loader for key \`${key}\` failed: ${reasonOf(cause)}`, { key, cause })
   }
 }
 
@@ -119,8 +119,10 @@ export class GuardError extends CacheGuardError {
   override readonly name = 'GuardError'
   readonly guard: string
   constructor(guard: string, key: string, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause)
-    super('CG_GUARD', `The guard \`${guard}\` failed for key \`${key}\`: ${reason}`, { key, cause })
+    super('CG_GUARD', `The guard \`${guard}\` failed for key \`${key}\`: ${reasonOf(cause)}`, {
+      key,
+      cause,
+    })
     this.guard = guard
   }
 }
@@ -204,11 +206,14 @@ export class LockTimeoutError extends CacheGuardError {
 export class LockUnavailableError extends CacheGuardError {
   override readonly name = 'LockUnavailableError'
   constructor(key: string, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause)
-    super('CG_LOCK_UNAVAILABLE', `The lock for key \`${key}\` could not be taken: ${reason}`, {
-      key,
-      cause,
-    })
+    super(
+      'CG_LOCK_UNAVAILABLE',
+      `The lock for key \`${key}\` could not be taken: ${reasonOf(cause)}`,
+      {
+        key,
+        cause,
+      },
+    )
   }
 }
 
@@ -219,11 +224,14 @@ export class LockUnavailableError extends CacheGuardError {
 export class LockLostError extends CacheGuardError {
   override readonly name = 'LockLostError'
   constructor(key: string, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause)
-    super('CG_LOCK_LOST', `The lock for key \`${key}\` was lost while loading: ${reason}`, {
-      key,
-      cause,
-    })
+    super(
+      'CG_LOCK_LOST',
+      `The lock for key \`${key}\` was lost while loading: ${reasonOf(cause)}`,
+      {
+        key,
+        cause,
+      },
+    )
   }
 }
 
@@ -264,3 +272,8 @@ export const errors = {
   CG_LOCK_LOST: LockLostError,
   CG_VALUE_TOO_LARGE: ValueTooLargeError,
 } as const satisfies Record<ErrorCode, new (...args: never[]) => CacheGuardError>
+
+/** The message of what a failure carries, for an error's own message. */
+function reasonOf(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause)
+}

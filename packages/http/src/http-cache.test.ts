@@ -2,9 +2,8 @@ import { createCache } from '@cacheguard/core'
 import { lockGuard } from '@cacheguard/lock'
 import { redisStore } from '@cacheguard/redis'
 import { Redlock } from '@sesamecare-oss/redlock'
-import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
-import { connectRedis, uniquePrefix } from '../../../test/helpers/redis.js'
+import { connectRedis, uniquePrefix, unreachableRedis } from '../../../test/helpers/redis.js'
 import { type HttpCacheOptions, httpCache } from './index.js'
 import type { HttpRequest, HttpResponse } from './types.js'
 
@@ -302,13 +301,7 @@ describe('http cache | protection', () => {
   })
 
   it('answers from the handler, without hanging, when the store is down', async () => {
-    const down = new Redis({
-      port: 1,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    })
-    down.on('error', () => {})
+    const down = unreachableRedis()
     const http = httpCache(createCache({ store: redisStore(down), storeTimeout: 100 }))
     const h = handler(() => ({ body: 'from the handler' }))
     const request = { method: 'GET', url: '/down', headers: {} }
@@ -349,13 +342,7 @@ describe('http cache | protection', () => {
 
 describe('http cache | failures found by the adapters', () => {
   it('never rejects a coalesced request when the store fails on a Vary response', async () => {
-    const down = new Redis({
-      port: 1,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    })
-    down.on('error', () => {})
+    const down = unreachableRedis()
     const http = httpCache(createCache({ store: redisStore(down), storeTimeout: 100 }))
     const h = handler(() => ({ headers: { vary: 'accept-language' } }), 30)
     const request = { method: 'GET', url: '/v', headers: { 'accept-language': 'fr' } }

@@ -1,8 +1,7 @@
 import { Redlock } from '@sesamecare-oss/redlock'
-import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createCache, memoryStore } from '../../../test/helpers/packages.js'
-import { connectRedis, uniquePrefix } from '../../../test/helpers/redis.js'
+import { connectRedis, uniquePrefix, unreachableRedis } from '../../../test/helpers/redis.js'
 import { type SkippedTick, scheduleWarmup } from './schedule-warmup.js'
 import type { WarmupReport } from './warmup.js'
 
@@ -190,13 +189,7 @@ describe('schedule warmup | fleet lock', () => {
   })
 
   it('reports a lock that cannot be reached as lock-error, with no unhandled rejection', async () => {
-    const down = new Redis({
-      port: 1,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    })
-    down.on('error', () => {})
+    const down = unreachableRedis()
     const seen = recorder()
     const schedule = scheduleWarmup(createCache({ store: memoryStore() }), {
       cron: '0 0 1 1 *',
