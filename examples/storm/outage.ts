@@ -4,7 +4,7 @@ import { redisStore } from '@cacheguard/redis'
 import { warmup } from '@cacheguard/warmup'
 import { Redis } from 'ioredis'
 import { traffic } from './avalanche.js'
-import { fakeDb } from './fake-db.js'
+import { type FakeDb, fakeDb } from './fake-db.js'
 import type { RunResult } from './scenario.js'
 
 /** Options of `runOutage`. */
@@ -62,9 +62,7 @@ export async function runOutage(options: OutageOptions): Promise<[OutageResult, 
   /** Runs the traffic with the proxy cut from `cutAt` to `restoreAt`; reads the DB's arrivals. */
   const run = async (
     label: string,
-    seed: (
-      redis: Redis,
-    ) => Promise<(id: number, db: ReturnType<typeof fakeDb>) => Promise<boolean>>,
+    seed: (redis: Redis) => Promise<(id: number, db: FakeDb) => Promise<boolean>>,
   ): Promise<OutageResult> => {
     const proxy = await cuttableProxy(options.url)
     const redis = new Redis(proxy.url, {
@@ -81,7 +79,8 @@ export async function runOutage(options: OutageOptions): Promise<[OutageResult, 
       const request = await seed(redis)
       options.onRun?.(label)
       const db = fakeDb({ latencyMs })
-      let started = 0
+      // The traffic starts now (within microseconds): the outage's span is measured from here.
+      const started = performance.now()
       const result = await traffic(
         db,
         {
@@ -89,7 +88,6 @@ export async function runOutage(options: OutageOptions): Promise<[OutageResult, 
           durationMs,
           keys,
           onTick: (elapsed) => {
-            if (started === 0) started = performance.now() - elapsed
             if (elapsed >= cutAt && elapsed < restoreAt && !proxy.isCut) proxy.cut()
             else if (elapsed >= restoreAt && proxy.isCut) proxy.restore()
           },
