@@ -1,5 +1,5 @@
 import type { Cache } from '@cacheguard/core'
-import type { WarmupOptions } from '../warmup.js'
+import type { WarmupOptions } from './options.js'
 
 /**
  * A warmup job as a module exports it for `cacheguard-warmup`: the cache, the options of

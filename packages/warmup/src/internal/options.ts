@@ -1,5 +1,39 @@
 import { type Cache, type Duration, parseDuration, withoutUndefined } from '@cacheguard/core'
-import type { WarmupOptions } from '../warmup.js'
+import type { KeySource } from './keys.js'
+
+/** Options of `warmup`. */
+export interface WarmupOptions<T> {
+  /** The keys to warm: an array, iterable, async iterable (a database cursor), or a function returning one. Required. */
+  keys: KeySource
+  /** Loads the value of one key from the source of truth. Required. */
+  load: (key: string) => T | null | undefined | Promise<T | null | undefined>
+  /** Loads running at once. @default 16 */
+  concurrency?: number
+  /** The most loads started per second. @default Infinity (no limit) */
+  ratePerSecond?: number
+  /** Reload keys the store still holds fresh. @default false */
+  force?: boolean
+  /** Also reload keys that are fresh but stop being fresh within this long (ms, or `'1m'`): refresh-ahead. @default 0 */
+  freshFor?: Duration
+  /** Attempts after the first failure of a key, with exponential backoff. @default 2 */
+  retries?: number
+  /** The first backoff (ms, or a string such as `'1s'`); doubled on each retry. @default 100 */
+  retryDelay?: Duration
+  /** How many errors the report keeps (the count is always exact). @default 100 */
+  maxErrors?: number
+  /** Stops starting new keys when aborted; the keys already loading finish. */
+  signal?: AbortSignal
+  /** Called after each key with the run's progress so far. */
+  onProgress?: (progress: WarmupProgress) => void
+}
+
+/** Progress of a run so far. */
+export interface WarmupProgress {
+  done: number
+  loaded: number
+  skipped: number
+  failed: number
+}
 
 /** The defaults of `warmup`'s options. */
 const WARMUP_DEFAULTS = {
