@@ -273,7 +273,25 @@ export const errors = {
   CG_VALUE_TOO_LARGE: ValueTooLargeError,
 } as const satisfies Record<ErrorCode, new (...args: never[]) => CacheGuardError>
 
-/** The message of what a failure carries, for an error's own message. */
+/**
+ * The message of what a failure carries, for an error's own message. Never throws: a loader may
+ * throw anything, and an error raised while describing it would replace the caller's error and
+ * silence the `error` event. `String()` throws for a null-prototype object, a Proxy whose traps
+ * throw, or an Error whose `message` getter throws; those fall back to JSON, then to a fixed text.
+ */
 function reasonOf(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause)
+  try {
+    return cause instanceof Error ? String(cause.message) : String(cause)
+  } catch {
+    // Not convertible to a string: try the data it holds, as a null-prototype object has some.
+  }
+  try {
+    const shown = JSON.stringify(cause)
+    if (typeof shown === 'string' && shown !== '{}') {
+      return shown.length > 120 ? `${shown.slice(0, 117)}...` : shown
+    }
+  } catch {
+    // A Proxy that throws on every read, a cycle, a BigInt: nothing left to ask it.
+  }
+  return 'a thrown value that cannot be described'
 }
