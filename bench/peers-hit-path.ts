@@ -10,15 +10,9 @@ import { createCache } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import { LRUCache } from 'lru-cache'
 import { connectBenchRedis } from './lib/connect.js'
-import {
-  type Comparison,
-  type Contender,
-  compare,
-  type Operation,
-  printTable,
-  sample,
-} from './lib/measure.js'
+import { type Comparison, type Contender, compare, printTable } from './lib/measure.js'
 import { allPeers, closePeers, peerVersions } from './lib/peers.js'
+import { commandsPerOperation } from './lib/redis-commands.js'
 import { writeResults } from './lib/report.js'
 import { runInfo } from './lib/run-info.js'
 
@@ -95,30 +89,6 @@ async function fillAndCheck(contenders: Contender[]): Promise<void> {
   }
 }
 
-/** Commands the Redis server has run (all of them but INFO, which reads the counters). */
-async function serverCommands(): Promise<number> {
-  const stats = await redis.info('commandstats')
-  let calls = 0
-  for (const [, name, count] of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (name !== 'info') calls += Number(count)
-  }
-  return calls
-}
-
-/**
- * Redis commands per operation at `concurrency`: the lowest of 3 short runs, because the counters
- * are the whole server's and other clients of it can only add to them.
- */
-async function commandsPerOperation(operation: Operation, concurrency: number): Promise<number> {
-  let lowest = Number.POSITIVE_INFINITY
-  for (let trial = 0; trial < 3; trial++) {
-    const before = await serverCommands()
-    const run = await sample(operation, concurrency, 0.1)
-    lowest = Math.min(lowest, ((await serverCommands()) - before) / run.ops)
-  }
-  return lowest
-}
-
 const comparisons: Comparison[] = []
 const commandsPerRead: Array<{ name: string; oneCaller: number; callers64: number }> = []
 try {
@@ -137,8 +107,8 @@ try {
   for (const c of redisContenders) {
     commandsPerRead.push({
       name: c.name,
-      oneCaller: await commandsPerOperation(c.operation, 1),
-      callers64: await commandsPerOperation(c.operation, 64),
+      oneCaller: await commandsPerOperation(redis, c.operation, 1),
+      callers64: await commandsPerOperation(redis, c.operation, 64),
     })
   }
   console.log('\nRedis commands per read (server-wide INFO commandstats, lowest of 3 runs)')

@@ -57,8 +57,8 @@ export const PEER_PACKAGES = {
 } as const
 
 /** The installed version of every peer package and adapter (the lockfile's), for the results. */
-export async function peerVersions(): Promise<Record<string, string>> {
-  const names = [
+export function peerVersions(): Promise<Record<string, string>> {
+  return packageVersions([
     ...Object.values(PEER_PACKAGES),
     '@keyv/redis',
     'keyv',
@@ -66,7 +66,11 @@ export async function peerVersions(): Promise<Record<string, string>> {
     'cachified-redis-adapter',
     'lru-cache',
     'ioredis',
-  ]
+  ])
+}
+
+/** The installed version (the lockfile's) of each of `names`, dependencies of `bench/`. */
+export async function packageVersions(names: string[]): Promise<Record<string, string>> {
   const versions: Record<string, string> = {}
   for (const name of names) {
     const file = new URL(`../node_modules/${name}/package.json`, import.meta.url)
