@@ -1,74 +1,21 @@
-import { type ChildProcess, fork } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { createCache } from '@cacheguard/core'
 import { lockGuard } from '@cacheguard/lock'
 import { redisStore } from '@cacheguard/redis'
 import { Redlock } from '@sesamecare-oss/redlock'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectRedis, redisUrl, uniquePrefix } from './helpers/redis.js'
+import { type LockChildOptions, spawnLockChild } from './helpers/lock-children.js'
+import { connectRedis, uniquePrefix } from './helpers/redis.js'
 
-const CHILD = fileURLToPath(new URL('./fixtures/lock-child.ts', import.meta.url))
 const redis = connectRedis()
 const prefix = uniquePrefix('lockfleet')
-const children = new Set<ChildProcess>()
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL')
   const keys = await redis.keys(`${prefix}*`)
   if (keys.length > 0) await redis.del(keys)
 })
 
-type Done = {
-  latencies: number[]
-  values: string[]
-  errors: string[]
-  stats?: Record<string, number>
-  fenced: number
-}
-
 /** A child process with its own cache (and lock guard), as another instance of the app would be. */
-async function spawnChild(options: Record<string, unknown>) {
-  const child = fork(CHILD, [redisUrl(), prefix, JSON.stringify(options)], {
-    execArgv: ['--import', 'tsx', '--conditions=cacheguard-source'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  children.add(child)
-  child.on('exit', () => children.delete(child))
-  const next = <T>(field: string, ms = 20_000) =>
-    new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no ${field} from the child in ${ms} ms`)),
-        ms,
-      )
-      const onExit = () => {
-        clearTimeout(timer)
-        reject(new Error(`the child exited before sending ${field}`))
-      }
-      const onMessage = (message: Record<string, unknown>) => {
-        if (message.failed) reject(new Error(String(message.failed)))
-        if (!(field in message)) return
-        clearTimeout(timer)
-        child.off('message', onMessage)
-        child.off('exit', onExit)
-        resolve(message[field] as T)
-      }
-      child.on('message', onMessage)
-      child.once('exit', onExit)
-    })
-  await next('ready')
-  return {
-    process: child,
-    run(key: string, callers: number, loaderMs: number, startAt = Date.now()) {
-      const done = next<Done>('done')
-      child.send({ run: { key, callers, loaderMs, value: 'v', startAt } })
-      return done
-    },
-    loading: () => next<{ pid: number; fence?: number }>('loading'),
-    exit: () => {
-      if (child.connected) child.send({ exit: true })
-    },
-  }
-}
+const spawnChild = (options: LockChildOptions) => spawnLockChild(prefix, options)
 
 const loads = async (key: string) => Number(await redis.get(`${prefix}loads:${key}`))
 const p99 = (values: number[]) =>
