@@ -1,3 +1,5 @@
+import type { Cluster, Redis } from 'ioredis'
+
 /**
  * The part of a Redlock instance (`@sesamecare-oss/redlock`, or redlock 5) cacheguard uses. Typed
  * by shape: the Redlock is the user's, and so is its version.
@@ -10,6 +12,10 @@ export interface RedlockLike {
   ): Promise<HeldLock>
   listenerCount?(event: 'error'): number
   on?(event: 'error', listener: (error: unknown) => void): unknown
+  /** The lock servers: a waiter reads a lock there to tell a live holder from a dead one. */
+  readonly clients?: Iterable<Redis | Cluster>
+  /** The database Redlock locks in (its scripts SELECT it). */
+  readonly settings?: { readonly db?: number }
 }
 
 /** A lock returned by `RedlockLike.acquire`. */

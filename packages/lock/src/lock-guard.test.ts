@@ -168,6 +168,69 @@ describe('lock guard | one loader across caches', () => {
   })
 })
 
+describe('lock guard | dead holders', () => {
+  // A holder that died leaves its lock until it expires; set by hand, it is one that nobody renews.
+  const deadLock = (key: string, ttlMs: number) =>
+    redis.set(lockKey(`${prefix}lock:`, key), 'a dead holder', 'PX', ttlMs)
+
+  it('waits past waitTimeout for a holder that stopped renewing its lock, and one waiter takes over', async () => {
+    const members = await fleet(3, { lockTtl: 600, waitTimeout: 100, onWaitTimeout: 'throw' })
+    const key = freshKey()
+    // Last renewed 350 ms ago: past its renewal (every 200 ms), so presumed dead at the deadline.
+    await deadLock(key, 250)
+    let calls = 0
+    const loader = async () => {
+      calls++
+      await sleep(100)
+      return 'after the dead holder'
+    }
+    const results = await Promise.all(members.map(({ cache }) => cache.getOrSet(key, loader)))
+    expect(results).toEqual(members.map(() => 'after the dead holder'))
+    expect(calls).toBe(1)
+    const stats = members.map(({ guard }) => guard.stats())
+    expect(stats.map((s) => s.timeouts)).toEqual([0, 0, 0])
+    expect(stats.reduce((sum, s) => sum + s.servedByOthers, 0)).toBe(2)
+  })
+
+  it('starts a new waitTimeout when another waiter takes the lock over', async () => {
+    const members = await fleet(3, { lockTtl: 600, waitTimeout: 1000, onWaitTimeout: 'throw' })
+    const key = freshKey()
+    // Expires before the waits end; whoever takes it over loads past the others' first deadline.
+    await deadLock(key, 100)
+    const started = Date.now()
+    let calls = 0
+    const loader = async () => {
+      calls++
+      await sleep(started + 1200 - Date.now())
+      return 'from the new holder'
+    }
+    const results = await Promise.all(members.map(({ cache }) => cache.getOrSet(key, loader)))
+    expect(results).toEqual(members.map(() => 'from the new holder'))
+    expect(calls).toBe(1)
+    expect(members.map(({ guard }) => guard.stats().timeouts)).toEqual([0, 0, 0])
+  })
+
+  it('still times out against a live holder that renews its lock', async () => {
+    const [a, b] = await fleet(2, { lockTtl: 300, waitTimeout: 200, onWaitTimeout: 'throw' })
+    const key = freshKey()
+    const holderStarted = gate()
+    const holderMayFinish = gate()
+    const slow = a!.cache.getOrSet(key, async () => {
+      holderStarted.open()
+      await holderMayFinish.opened
+      return 'slow'
+    })
+    await holderStarted.opened
+    // Past several renewals (every 100 ms): the wait ends at waitTimeout, not at the load's end.
+    await expect(b!.cache.getOrSet(key, () => 'never')).rejects.toMatchObject({
+      code: 'CG_LOCK_TIMEOUT',
+    })
+    holderMayFinish.open()
+    expect(await slow).toBe('slow')
+    expect(b!.guard.stats().timeouts).toBe(1)
+  })
+})
+
 describe('lock guard | lost locks and fencing', () => {
   it('aborts the loader when its lock is lost and refuses its late write', async () => {
     const [a, b] = await fleet(2, { lockTtl: 300 })

@@ -11,6 +11,7 @@ import {
 } from '@cacheguard/core'
 import type { Cluster, Redis } from 'ioredis'
 import { absorbErrorEvents, claimLock, type HeldLock, type RedlockLike } from './claim-lock.js'
+import { watchHolder } from './internal/lock-holder.js'
 import { type Watch, wakeups } from './internal/wakeups.js'
 
 /** Options of `lockGuard`. */
@@ -20,9 +21,15 @@ export interface LockGuardOptions {
    * Cluster, or several independent masters for a quorum. Required.
    */
   redlock: RedlockLike
-  /** How long a lock lives unless extended; the holder extends it every third of this while it loads, so it bounds how long a dead holder blocks the key. @default '5s' */
+  /** How long a lock lives unless renewed; the holder renews it every third of this while it loads, so it bounds how long a dead holder blocks the key. Use one value across the fleet: waiters judge a holder's liveness by it. @default '5s' */
   lockTtl?: Duration
-  /** How long a process waits for another to load the key before `onWaitTimeout` applies. @default '5s' */
+  /**
+   * How long a process waits for a live holder to load the key before `onWaitTimeout` applies. At
+   * this deadline the waiter reads the lock: a holder that renewed it within the last `lockTtl / 2`
+   * is alive, and the wait ends; one that missed its renewal (it died, or stalled) is waited out
+   * until its lock expires, then the waiters compete for the lock (one loads, the others are
+   * served). A new holder, such as a waiter that took over, starts a new `waitTimeout`. @default '5s'
+   */
   waitTimeout?: Duration
   /**
    * What a waiter does at `waitTimeout`, and when the lock servers cannot be reached: `'stale'`
@@ -56,7 +63,7 @@ export interface LockGuardStats {
   foundAfterLock: number
   /** Background refreshes skipped because another process was refreshing the key. */
   refreshesSkipped: number
-  /** Waits that reached `waitTimeout`. */
+  /** Waits that reached `waitTimeout` with a live holder (a dead holder's wait goes on). */
   timeouts: number
   /** Lock attempts the lock servers could not answer. */
   unavailable: number
@@ -179,10 +186,15 @@ export function lockGuard(options: LockGuardOptions): LockGuard {
     }
   }
 
-  /** Takes the lock and loads, or waits for the holder's value, until `waitTimeout`. */
+  /**
+   * Takes the lock and loads, or waits for the holder's value: `waitTimeout` per live holder. At
+   * the deadline, a holder that has stopped renewing its lock is waited out rather than timed out
+   * (see `watchHolder`), so a dead holder costs the fleet one more load, not one per process.
+   */
   const loadOrWait = async (ctx: GuardContext, next: () => Promise<unknown>, watch: Watch) => {
     const resource = lockKey(o.prefix, ctx.storeKey)
-    const deadline = Date.now() + o.waitTimeoutMs
+    let deadline = Date.now() + o.waitTimeoutMs
+    const holder = watchHolder(o.redlock, resource, o)
     let waited = false
     for (;;) {
       if (ctx.signal.aborted) throw ctx.signal.reason
@@ -208,13 +220,17 @@ export function lockGuard(options: LockGuardOptions): LockGuard {
       if (!waited) {
         waited = true
         stats.waited++
+        await holder.note()
       }
-      const remaining = deadline - Date.now()
-      if (remaining <= 0) {
-        stats.timeouts++
-        return fallback(ctx, next, new LockTimeoutError(ctx.key, o.waitTimeoutMs))
+      if (deadline - Date.now() <= 0) {
+        const later = await holder.judge()
+        if (later === undefined) {
+          stats.timeouts++
+          return fallback(ctx, next, new LockTimeoutError(ctx.key, o.waitTimeoutMs))
+        }
+        deadline = later
       }
-      await watch.wait(Math.min(o.pollIntervalMs, remaining), ctx.signal)
+      await watch.wait(Math.min(o.pollIntervalMs, deadline - Date.now()), ctx.signal)
       const stored = await ctx.reread()
       if (stored !== undefined) {
         stats.servedByOthers++
