@@ -1,0 +1,1 @@
+export { devalueSerializer } from './devalue-serializer.js'
