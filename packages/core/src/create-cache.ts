@@ -1,22 +1,18 @@
 import type { Duration } from './duration.js'
-import { type CacheGuardError, SerializeError } from './errors.js'
+import type { CacheGuardError } from './errors.js'
 import type { CacheEventName, CacheStats, Listener } from './events.js'
-import { entryTimes, report, toStoreKey } from './internal/context.js'
-import { buildEntry, notifyWritten } from './internal/load.js'
-import { type Flights, getOrSet, supersede } from './internal/read-through.js'
-import { resolveOptions } from './internal/resolve-options.js'
-import {
-  forgetLocal,
-  readEntry,
-  removeEntry,
-  storeWrite,
-  storeWriteFenced,
-  takeFence,
-} from './internal/tiers.js'
+import { createCore } from './internal/core.js'
+import { CORRUPT, entryValue } from './internal/decode-value.js'
+import { outdate } from './internal/flights.js'
+import { serializeValue } from './internal/load.js'
+import { readEntry } from './internal/read-entry.js'
+import { readThrough } from './internal/read-through.js'
+import { forgetLocal, removeEntry } from './internal/remove-entry.js'
+import { report } from './internal/report.js'
+import { callSettings, toStoreKey } from './internal/settings.js'
 import { describeValue, durationOption } from './internal/validate.js'
-import { decodeStored, deepFreeze } from './internal/values.js'
+import { encodeForWrite, writeEntry } from './internal/write-entry.js'
 import type { CacheOptions, EntryOptions, Loader } from './options.js'
-
 /** A cache created by `createCache`. */
 export interface Cache {
   /** The namespace every key is stored under (`''` for none). */
@@ -73,98 +69,87 @@ export interface Cache {
  * const user = await cache.getOrSet(`user:${id}`, () => db.findUser(id))
  */
 export function createCache(options: CacheOptions = {}): Cache {
-  const ctx = resolveOptions(options)
-  const flights: Flights = { reads: new Map(), refreshes: new Map(), loads: new Map() }
+  const core = createCore(options)
+  const { settings, state } = core
   // Another process wrote or deleted these keys: its value is in the store, ours is outdated.
-  ctx.bus?.subscribe((message) => {
-    if (message?.origin === ctx.id || !Array.isArray(message.keys)) return
-    for (const storeKey of message.keys) {
-      supersede(flights, storeKey)
-      void forgetLocal(ctx, storeKey)
-    }
+  settings.bus?.subscribe((message) => {
+    if (message?.origin === state.id || !Array.isArray(message.keys)) return
+    for (const storeKey of message.keys) forgetLocal(core, storeKey)
   })
 
   return {
-    namespace: ctx.namespace,
+    namespace: settings.namespace,
 
     getOrSet(key, loader, entryOptions) {
       try {
         if (typeof loader !== 'function') {
           throw new TypeError(`Expected \`loader\` to be a function, got ${describeValue(loader)}`)
         }
-        return getOrSet(ctx, flights, key, loader, entryTimes(ctx, entryOptions))
+        const times = callSettings(settings, entryOptions)
+        return readThrough(core, key, toStoreKey(settings, key), loader, times)
       } catch (error) {
         return Promise.reject(error)
       }
     },
 
     async get<T>(key: string) {
-      const storeKey = toStoreKey(ctx, key)
-      ctx.hotKeys?.record(key)
-      const entry = await readEntry(ctx, key, storeKey)
+      const storeKey = toStoreKey(settings, key)
+      state.hotKeys?.record(key)
+      const entry = await readEntry(core, key, storeKey)
       if (entry === undefined || Date.now() >= entry.freshUntil) {
-        ctx.counters.misses++
+        state.counters.misses++
         return undefined
       }
-      const decoded = decodeStored(ctx, key, entry.payload)
-      if (!decoded.ok) {
-        ctx.counters.misses++
+      const value = entryValue(settings, state, key, entry)
+      if (value === CORRUPT) {
+        state.counters.misses++
         return undefined
       }
-      ctx.counters.hits++
-      if (ctx.frozenValues) deepFreeze(decoded.value)
-      return decoded.value as T | undefined
+      state.counters.hits++
+      return value as T | undefined
     },
 
     async set(key, value, entryOptions) {
-      const storeKey = toStoreKey(ctx, key)
-      const times = entryTimes(ctx, entryOptions)
-      let payload: string | undefined
-      if (value !== null && value !== undefined) {
-        try {
-          payload = ctx.serializer.serialize(value)
-        } catch (error) {
-          throw new SerializeError(key, error)
-        }
+      const storeKey = toStoreKey(settings, key)
+      const times = callSettings(settings, entryOptions)
+      const payload = serializeValue(core, key, value)
+      outdate(state.flights, storeKey)
+      const found = payload !== undefined
+      if (!found && times.negativeTtl === 0) {
+        // Negative caching is off: "not found" is recorded by removing the entry (reported there).
+        await removeEntry(core, key, storeKey)
+        return
       }
-      supersede(flights, storeKey)
-      let removing = false
       try {
         // With a fencing guard, a set takes a token too: a load still running elsewhere, holding
         // an older one, cannot overwrite it.
-        const fence = ctx.fencing ? await takeFence(ctx, key, storeKey) : undefined
-        const entry = buildEntry(ctx, payload, times, { loadMs: 0, fence })
-        if (entry === undefined) {
-          removing = true
-          await removeEntry(ctx, key, storeKey)
-          return
-        }
-        if (fence === undefined) await storeWrite(ctx, key, storeKey, entry)
-        else if (!(await storeWriteFenced(ctx, key, storeKey, entry, fence))) return
+        const fence = settings.fencing ? await core.remote.nextFence(key, storeKey) : undefined
+        const entry = encodeForWrite(settings, payload, times, { loadMs: 0, fence })!
+        await writeEntry(core, key, storeKey, entry, found, fence)
       } catch (error) {
-        // removeEntry has reported its own failure.
-        if (!removing) report(ctx, 'write', key, error as CacheGuardError)
+        report(state, 'write', key, error as CacheGuardError)
         throw error
       }
-      await notifyWritten(ctx, key, storeKey, payload !== undefined)
     },
 
     async has(key, options) {
-      const storeKey = toStoreKey(ctx, key)
+      const storeKey = toStoreKey(settings, key)
       const freshFor =
         options?.freshFor === undefined ? 0 : durationOption('freshFor', options.freshFor, 0)
-      const entry = await readEntry(ctx, key, storeKey, options?.memory !== false)
+      const entry = await readEntry(core, key, storeKey, options?.memory !== false)
       return entry !== undefined && Date.now() + freshFor < entry.freshUntil
     },
 
-    async delete(key) {
-      const storeKey = toStoreKey(ctx, key)
-      supersede(flights, storeKey)
-      return removeEntry(ctx, key, storeKey)
+    delete(key) {
+      try {
+        return removeEntry(core, key, toStoreKey(settings, key))
+      } catch (error) {
+        return Promise.reject(error)
+      }
     },
 
-    hotKeys(n = ctx.hotKeys?.size ?? 0) {
-      if (ctx.hotKeys === undefined) {
+    hotKeys(n = state.hotKeys?.size ?? 0) {
+      if (state.hotKeys === undefined) {
         throw new TypeError(
           'hotKeys() needs the cache to count them: createCache({ hotKeys: 1000 })',
         )
@@ -172,17 +157,17 @@ export function createCache(options: CacheOptions = {}): Cache {
       if (!Number.isInteger(n) || n < 0) {
         throw new TypeError(`Expected \`n\` to be an integer of 0 or more, got ${describeValue(n)}`)
       }
-      return ctx.hotKeys.top(n)
+      return state.hotKeys.top(n)
     },
 
     stats() {
-      const { hits, misses } = ctx.counters
+      const { hits, misses } = state.counters
       const reads = hits + misses
-      return { ...ctx.counters, hitRate: reads === 0 ? 0 : hits / reads }
+      return { ...state.counters, hitRate: reads === 0 ? 0 : hits / reads }
     },
 
     on(event, listener) {
-      return ctx.emitter.on(event, listener)
+      return state.emitter.on(event, listener)
     },
   }
 }

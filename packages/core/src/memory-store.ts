@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import { type BoundedMap, fifoMap, lfuMap } from './internal/bounded-map.js'
-import { fenceOf } from './internal/envelope.js'
+import { keepsDecoded } from './internal/decoded-entries.js'
+import { decodeEntry, type Entry } from './internal/envelope.js'
 import { describeValue, numberOption } from './internal/validate.js'
 import type { CacheStore } from './store.js'
 
@@ -14,10 +15,18 @@ export interface MemoryStoreOptions {
 
 const DEFAULTS = { maxEntries: 10_000, policy: 'lru' } as const satisfies MemoryStoreOptions
 
+/** What the memory store keeps under a key: the text as written, and its decoded entry. */
+interface Slot {
+  readonly text: string
+  /** The envelope decoded at write; a reason string when the text is not one. */
+  readonly entry: Entry | string
+}
+
 /**
  * An in-process store, bounded by entry count, with per-entry TTL. The default store of
  * `createCache`. Entries are held as encoded strings, so a caller can never mutate what another
- * caller reads.
+ * caller reads; each is decoded once, when it is written, so that a hit parses only its payload
+ * (and, with `values: 'frozen'`, not even that after the first read).
  *
  * @example
  * const cache = createCache({ store: memoryStore({ maxEntries: 50_000, policy: 'lfu' }) })
@@ -26,22 +35,25 @@ export function memoryStore(options: MemoryStoreOptions = {}): CacheStore {
   const { maxEntries, policy } = { ...DEFAULTS, ...options }
   numberOption('maxEntries', maxEntries, 1, Number.POSITIVE_INFINITY, true)
   const map = createMap(policy, maxEntries)
+  const write = (key: string, text: string, ttlMs: number): void => {
+    map.set(key, { text, entry: decodeEntry(text) }, ttlMs)
+  }
   // One counter for every key: increasing for the store is increasing for each key.
   let fences = 0
   const storedFence = (key: string) => {
-    const text = map.get(key)
-    return text === undefined ? 0 : (fenceOf(text) ?? 0)
+    const entry = map.get(key)?.entry
+    return entry === undefined || typeof entry === 'string' ? 0 : entry.fence
   }
-  return {
+  const store: CacheStore = {
     name: 'memory',
     local: true,
-    get: async (key) => map.get(key),
-    getMany: async (keys) => keys.map((key) => map.get(key)),
+    get: async (key) => map.get(key)?.text,
+    getMany: async (keys) => keys.map((key) => map.get(key)?.text),
     async set(key, value, ttlMs) {
-      map.set(key, value, ttlMs)
+      write(key, value, ttlMs)
     },
     async setMany(entries) {
-      for (const entry of entries) map.set(entry.key, entry.value, entry.ttlMs)
+      for (const entry of entries) write(entry.key, entry.value, entry.ttlMs)
     },
     delete: async (key) => map.delete(key),
     ttl: async (key) => map.ttl(key),
@@ -51,13 +63,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): CacheStore {
     },
     async setFenced(key, value, ttlMs, fence) {
       if (storedFence(key) > fence) return false
-      map.set(key, value, ttlMs)
+      write(key, value, ttlMs)
       return true
     },
   }
+  keepsDecoded(store, (key) => map.get(key)?.entry)
+  return store
 }
 
-function createMap(policy: unknown, maxEntries: number): BoundedMap {
+function createMap(policy: unknown, maxEntries: number): BoundedMap<Slot> {
   switch (policy) {
     case 'lru':
       return lruMap(maxEntries)
@@ -74,8 +88,8 @@ function createMap(policy: unknown, maxEntries: number): BoundedMap {
 
 // lru-cache is the well-kept LRU of the ecosystem (O(1), per-entry TTL); the LFU and FIFO
 // policies, which it does not have, are ours in internal/bounded-map.ts.
-function lruMap(maxEntries: number): BoundedMap {
-  const lru = new LRUCache<string, string>({ max: maxEntries, ttlAutopurge: false })
+function lruMap(maxEntries: number): BoundedMap<Slot> {
+  const lru = new LRUCache<string, Slot>({ max: maxEntries, ttlAutopurge: false })
   return {
     get: (key) => lru.get(key),
     set: (key, value, ttlMs) => {

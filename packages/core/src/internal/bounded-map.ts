@@ -1,23 +1,23 @@
 /** The shape the memory store needs from each eviction policy. */
-export interface BoundedMap {
-  get(key: string): string | undefined
-  set(key: string, value: string, ttlMs: number): void
+export interface BoundedMap<V> {
+  get(key: string): V | undefined
+  set(key: string, value: V, ttlMs: number): void
   delete(key: string): boolean
   /** Remaining milliseconds, or `undefined` when absent or expired. */
   ttl(key: string): number | undefined
   readonly size: number
 }
 
-interface Slot {
-  value: string
+interface Slot<V> {
+  value: V
   expiresAt: number
   frequency: number
 }
 
 /** First in, first out: the oldest write is evicted first; reads do not change the order. */
-export function fifoMap(maxEntries: number): BoundedMap {
-  const slots = new Map<string, Slot>()
-  const live = (key: string): Slot | undefined => {
+export function fifoMap<V>(maxEntries: number): BoundedMap<V> {
+  const slots = new Map<string, Slot<V>>()
+  const live = (key: string): Slot<V> | undefined => {
     const slot = slots.get(key)
     if (slot !== undefined && slot.expiresAt <= Date.now()) {
       slots.delete(key)
@@ -49,8 +49,8 @@ export function fifoMap(maxEntries: number): BoundedMap {
  * LFU cache eviction scheme", 2010): keys sit in buckets by read count; within a bucket the least
  * recently touched goes first. Expired entries are dropped when read or when they reach eviction.
  */
-export function lfuMap(maxEntries: number): BoundedMap {
-  const slots = new Map<string, Slot>()
+export function lfuMap<V>(maxEntries: number): BoundedMap<V> {
+  const slots = new Map<string, Slot<V>>()
   const buckets = new Map<number, Set<string>>()
   let minFrequency = 1
 
@@ -75,7 +75,7 @@ export function lfuMap(maxEntries: number): BoundedMap {
     slots.delete(key)
     return true
   }
-  const live = (key: string): Slot | undefined => {
+  const live = (key: string): Slot<V> | undefined => {
     const slot = slots.get(key)
     if (slot !== undefined && slot.expiresAt <= Date.now()) {
       remove(key)
@@ -83,7 +83,7 @@ export function lfuMap(maxEntries: number): BoundedMap {
     }
     return slot
   }
-  const touch = (key: string, slot: Slot): void => {
+  const touch = (key: string, slot: Slot<V>): void => {
     unlink(key, slot.frequency)
     if (slot.frequency === minFrequency && !buckets.has(minFrequency)) minFrequency++
     slot.frequency++

@@ -1,6 +1,7 @@
 import { StoreTimeoutError } from '../errors.js'
 import type { CacheStore, StoreEntry } from '../store.js'
-import { storeError } from './context.js'
+import type { Deadlines } from './deadlines.js'
+import { storeError } from './store-call.js'
 
 /** Sends one item through a batcher; resolves its own answer, rejects with typed errors. */
 export type Batched<I> = (item: I, key: string) => Promise<unknown>
@@ -14,7 +15,7 @@ interface Waiter {
 interface BatcherOptions<I> {
   /** `'read'` or `'write'`, for the errors. */
   operation: string
-  timeoutMs: number
+  deadlines: Deadlines
   /** One item as one command. */
   one(item: I): Promise<unknown>
   /** Many items as one command; answers one value per item, in order, or throws. */
@@ -31,10 +32,10 @@ const MAX_BATCH = 256
  * same tick are collected and sent together on `process.nextTick`, after the promise continuations
  * that issued them. Each caller gets its own answer.
  *
- * One timer bounds each command; a command that fails or times out rejects only its own callers.
+ * A deadline bounds each command; a command that fails or times out rejects only its own callers.
  */
 function createBatcher<I>(options: BatcherOptions<I>): Batched<I> {
-  const { operation, timeoutMs } = options
+  const { operation, deadlines } = options
   let items: I[] = []
   let waiters: Waiter[] = []
   let windowOpen = false
@@ -52,23 +53,19 @@ function createBatcher<I>(options: BatcherOptions<I>): Batched<I> {
   }
 
   const send = (batchItems: I[], batchWaiters: Waiter[]): void => {
-    let done = false
-    const timer = setTimeout(() => {
-      done = true
-      for (const w of batchWaiters) w.reject(new StoreTimeoutError(operation, w.key, timeoutMs))
-    }, timeoutMs)
-    // A pending store call must never keep the process alive on its own.
-    timer.unref()
+    const deadline = deadlines.watch(() => {
+      for (const w of batchWaiters) {
+        w.reject(new StoreTimeoutError(operation, w.key, deadlines.timeoutMs))
+      }
+    })
     const fail = (error: unknown): void => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
+      if (deadline.settled) return
+      deadline.settled = true
       for (const w of batchWaiters) w.reject(storeError(operation, w.key, error))
     }
     const settle = (answers: unknown[]): void => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
+      if (deadline.settled) return
+      deadline.settled = true
       for (let i = 0; i < batchWaiters.length; i++) batchWaiters[i]!.resolve(answers[i])
     }
     try {
@@ -97,10 +94,10 @@ function createBatcher<I>(options: BatcherOptions<I>): Batched<I> {
 }
 
 /** Same-tick reads as one `getMany` (one `MGET`, or one pipeline per node on a Cluster). */
-export function createReadBatcher(store: CacheStore, timeoutMs: number): Batched<string> {
+export function createReadBatcher(store: CacheStore, deadlines: Deadlines): Batched<string> {
   return createBatcher<string>({
     operation: 'read',
-    timeoutMs,
+    deadlines,
     one: (storeKey) => store.get(storeKey),
     async many(storeKeys) {
       const answer: unknown = await store.getMany!(storeKeys)
@@ -114,10 +111,10 @@ export function createReadBatcher(store: CacheStore, timeoutMs: number): Batched
 }
 
 /** Same-tick writes as one `setMany` (one pipeline, or one per node on a Cluster). */
-export function createWriteBatcher(store: CacheStore, timeoutMs: number): Batched<StoreEntry> {
+export function createWriteBatcher(store: CacheStore, deadlines: Deadlines): Batched<StoreEntry> {
   return createBatcher<StoreEntry>({
     operation: 'write',
-    timeoutMs,
+    deadlines,
     one: (entry) => store.set(entry.key, entry.value, entry.ttlMs),
     async many(entries) {
       await store.setMany!(entries)

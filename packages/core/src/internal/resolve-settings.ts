@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { InvalidationBus } from '../bus.js'
 import type { Guard } from '../guard.js'
 import { memoryStore } from '../memory-store.js'
@@ -6,12 +5,7 @@ import type { CacheOptions, LoadTimeouts } from '../options.js'
 import { jsonSerializer } from '../serializer.js'
 import type { CacheStore } from '../store.js'
 import { withoutUndefined } from '../without-undefined.js'
-import { type Breaker, createBreaker } from './breaker.js'
-import type { CacheContext, EarlyRefresh } from './context.js'
-import { Emitter } from './emitter.js'
-import { hotKeyCounter } from './hot-keys.js'
-import { createLimiter } from './limiter.js'
-import { createReadBatcher, createWriteBatcher } from './same-tick.js'
+import type { EarlyRefresh, Settings } from './settings.js'
 import {
   describeValue,
   durationOption,
@@ -41,8 +35,8 @@ const DEFAULTS = {
   breaker: { failures: 5, openFor: '5s' },
 } satisfies CacheOptions
 
-/** Validates the options of `createCache` and builds the context its methods share. */
-export function resolveOptions(options: CacheOptions): CacheContext {
+/** Validates the options of `createCache` into its settings; a bad option throws a `TypeError`. */
+export function resolveSettings(options: CacheOptions): Settings {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`Expected the options to be an object, got ${describeValue(options)}`)
   }
@@ -84,7 +78,7 @@ export function resolveOptions(options: CacheOptions): CacheContext {
       `Expected \`timeout\` to be an object such as { soft: '100ms', hard: '5s' } (store calls have \`storeTimeout\`), got ${describeValue(o.timeout)}`,
     )
   }
-  const timeoutMs = durationOption('storeTimeout', o.storeTimeout, 1)
+  const storeTimeoutMs = durationOption('storeTimeout', o.storeTimeout, 1)
   if (typeof o.batchWrites !== 'boolean') {
     throw new TypeError(
       `Expected \`batchWrites\` to be a boolean, got ${describeValue(o.batchWrites)}`,
@@ -102,53 +96,18 @@ export function resolveOptions(options: CacheOptions): CacheContext {
     )
   }
   const loadQueue = numberOption('loadQueue', o.loadQueue, 0, Number.POSITIVE_INFINITY)
-  const limiter = Number.isFinite(loadConcurrency)
-    ? createLimiter(loadConcurrency, loadQueue)
-    : undefined
-  const hotKeysCapacity = numberOption('hotKeys', o.hotKeys, 0, 100_000, true)
+  const hotKeys = numberOption('hotKeys', o.hotKeys, 0, 100_000, true)
   const remote = store.local !== true
-  const batchedRead =
-    o.batchReads && remote && typeof store.getMany === 'function'
-      ? createReadBatcher(store, timeoutMs)
-      : undefined
-  const batchedWrite =
-    o.batchWrites && remote && typeof store.setMany === 'function'
-      ? createWriteBatcher(store, timeoutMs)
-      : undefined
   const l1 = tierOption(options.l1)
-  const bus = busOption(options.bus, l1)
-  const emitter = new Emitter()
-  const breaker = remote ? breakerOption(o.breaker, store, emitter) : undefined
   return {
-    id: randomUUID(),
-    pendingFills: new Map(),
-    l1,
-    bus,
-    breaker,
     namespace: o.namespace,
     store,
-    batchedRead,
-    batchedWrite,
-    limiter,
-    frozenValues: o.values === 'frozen',
+    l1,
+    bus: busOption(options.bus, l1),
     serializer,
     guards: [...o.guards],
     admitters: o.guards.filter((guard) => typeof guard.admit === 'function'),
-    emitter,
-    counters: {
-      hits: 0,
-      misses: 0,
-      staleHits: 0,
-      loads: 0,
-      coalesced: 0,
-      blocked: 0,
-      overloaded: 0,
-      corrupt: 0,
-      errors: 0,
-      shortCircuited: 0,
-      fenced: 0,
-      earlyRefreshes: 0,
-    },
+    fencing: o.guards.some((guard) => guard.fencing === true),
     defaults: {
       ttl: durationOption('ttl', o.ttl, 1),
       grace: durationOption('grace', o.grace, 0),
@@ -156,12 +115,17 @@ export function resolveOptions(options: CacheOptions): CacheContext {
       softMs: softTimeout(o.timeout.soft),
       hardMs: hardTimeout(o.timeout.hard),
     },
-    earlyRefresh: earlyRefreshOption(options.earlyRefresh),
-    fencing: o.guards.some((guard) => guard.fencing === true),
     jitter: numberOption('jitter', o.jitter, 0, 1),
-    timeoutMs,
+    storeTimeoutMs,
+    frozenValues: o.values === 'frozen',
     maxKeyLength: numberOption('maxKeyLength', o.maxKeyLength, 1, Number.POSITIVE_INFINITY, true),
-    hotKeys: hotKeysCapacity > 0 ? hotKeyCounter(hotKeysCapacity) : undefined,
+    earlyRefresh: earlyRefreshOption(options.earlyRefresh),
+    batchReads: o.batchReads && remote && typeof store.getMany === 'function',
+    batchWrites: o.batchWrites && remote && typeof store.setMany === 'function',
+    loadConcurrency,
+    loadQueue,
+    breaker: remote ? breakerOption(o.breaker) : undefined,
+    hotKeys,
   }
 }
 
@@ -215,11 +179,7 @@ function busOption(
   return bus
 }
 
-function breakerOption(
-  option: CacheOptions['breaker'],
-  store: CacheStore,
-  emitter: Emitter,
-): Breaker | undefined {
+function breakerOption(option: CacheOptions['breaker']): Settings['breaker'] {
   if (option === false) return undefined
   if (typeof option !== 'object' || option === null) {
     throw new TypeError(
@@ -233,8 +193,5 @@ function breakerOption(
     Number.POSITIVE_INFINITY,
     true,
   )
-  const openFor = durationOption('breaker.openFor', option.openFor ?? '5s', 1)
-  return createBreaker(failures, openFor, (state, count) => {
-    emitter.emit('breaker', { state, failures: count, store: store.name })
-  })
+  return { failures, openForMs: durationOption('breaker.openFor', option.openFor ?? '5s', 1) }
 }

@@ -1,0 +1,45 @@
+import type { CacheStore } from '../store.js'
+import { decodedReader } from './decoded-entries.js'
+import type { Entry } from './envelope.js'
+
+/**
+ * The memory tier (`l1`) in front of a remote store: an in-process store that holds copies of
+ * entries, read first. Its failures are never the caller's: a copy that cannot be read, written
+ * or dropped is simply not there.
+ */
+export interface MemoryTier {
+  /**
+   * The entry under `storeKey` at once, when the tier keeps its entries decoded (`memoryStore`);
+   * `undefined` otherwise, and then `get` reads it. A reason string: the copy is not an envelope.
+   */
+  readonly peek: ((storeKey: string) => Entry | string | undefined) | undefined
+  /** The text under `storeKey`, or `undefined`. */
+  get(storeKey: string): Promise<string | undefined>
+  /** Writes a copy. */
+  set(storeKey: string, text: string, ttlMs: number): void
+  /** Keeps a copy of what the store answered, for as long as it may be served (stale included). */
+  keep(storeKey: string, text: string, staleUntil: number): void
+  /** Drops the copy; resolves whether there was one. */
+  forget(storeKey: string): Promise<boolean>
+}
+
+export function createMemoryTier(l1: CacheStore): MemoryTier {
+  const ignore = () => {}
+  const set = (storeKey: string, text: string, ttlMs: number): void => {
+    l1.set(storeKey, text, ttlMs).catch(ignore)
+  }
+  return {
+    peek: decodedReader(l1),
+    get: (storeKey) =>
+      l1.get(storeKey).then(
+        (text) => (text === null ? undefined : text),
+        () => undefined,
+      ),
+    set,
+    keep(storeKey, text, staleUntil) {
+      const ttlMs = Math.ceil(staleUntil - Date.now())
+      if (ttlMs >= 1) set(storeKey, text, ttlMs)
+    },
+    forget: (storeKey) => l1.delete(storeKey).catch(() => false),
+  }
+}

@@ -1,0 +1,106 @@
+import { invalidateElsewhere, notifyWritten } from './announce.js'
+import type { Core } from './core.js'
+import { encodeEntry } from './envelope.js'
+import { outdateFills, type Work } from './flights.js'
+import { type CallSettings, jitterFactor, type Settings } from './settings.js'
+
+/** An envelope ready to write, and its physical time to live. */
+export interface EncodedEntry {
+  text: string
+  ttlMs: number
+}
+
+/** What a write records besides the value: how long its load took, and its fence. */
+export interface WriteMeta {
+  loadMs: number
+  fence: number | undefined
+}
+
+/**
+ * Encodes an entry with jittered times: fresh for `ttl`, then stale for `grace`; fresh + grace is
+ * the physical TTL, so nothing lives forever. A "not found" (`payload` undefined) lives for
+ * `negativeTtl`; `undefined` when negative caching is off.
+ */
+export function encodeForWrite(
+  settings: Settings,
+  payload: string | undefined,
+  times: CallSettings,
+  meta: WriteMeta,
+): EncodedEntry | undefined {
+  const factor = jitterFactor(settings)
+  const now = Date.now()
+  const loadMs = Math.round(meta.loadMs)
+  const fence = meta.fence ?? 0
+  if (payload === undefined) {
+    if (times.negativeTtl === 0) return undefined
+    const ttlMs = Math.max(1, Math.round(times.negativeTtl * factor))
+    const until = now + ttlMs
+    const text = encodeEntry({
+      freshUntil: until,
+      staleUntil: until,
+      writtenAt: now,
+      loadMs,
+      fence,
+      payload,
+    })
+    return { text, ttlMs }
+  }
+  const fresh = Math.max(1, Math.round(times.ttl * factor))
+  const grace = Math.round(times.grace * factor)
+  const freshUntil = now + fresh
+  const text = encodeEntry({
+    freshUntil,
+    staleUntil: freshUntil + grace,
+    writtenAt: now,
+    loadMs,
+    fence,
+    payload,
+  })
+  return { text, ttlMs: fresh + grace }
+}
+
+/**
+ * Writes one entry, the single path of every write (`set`, loads, refreshes): to memory, then to
+ * the store (fenced when a fence is given: refused when the store holds a greater one), then tells
+ * the other processes and the guards. Resolves whether it wrote; nothing is written for `work`
+ * that a newer write, delete or invalidation outdated. Rejects typed, unreported: the caller
+ * decides whether a failed write is its caller's error.
+ */
+export async function writeEntry(
+  core: Core,
+  key: string,
+  storeKey: string,
+  entry: EncodedEntry,
+  found: boolean,
+  fence: number | undefined,
+  work?: Work,
+): Promise<boolean> {
+  if (work?.outdated) return false
+  const { memory, remote, state } = core
+  if (fence === undefined) {
+    if (memory !== undefined) {
+      outdateFills(state.flights, storeKey)
+      memory.set(storeKey, entry.text, entry.ttlMs)
+    }
+    await remote.write(key, storeKey, entry.text, entry.ttlMs)
+  } else {
+    // Memory is written only once the store has accepted, and dropped when it refused: the newer
+    // entry is in the store.
+    const accepted = await remote.writeFenced(key, storeKey, entry.text, entry.ttlMs, fence)
+    if (!accepted) {
+      state.counters.fenced++
+      if (memory !== undefined) {
+        outdateFills(state.flights, storeKey)
+        await memory.forget(storeKey)
+      }
+      return false
+    }
+    if (memory !== undefined) {
+      outdateFills(state.flights, storeKey)
+      memory.set(storeKey, entry.text, entry.ttlMs)
+    }
+  }
+  invalidateElsewhere(core, key, storeKey)
+  await notifyWritten(core, key, storeKey, found)
+  return true
+}
