@@ -68,6 +68,9 @@ export function callerCopy(
 /** Freezes a decoded value and everything in it, so it can be handed to many callers. */
 function deepFreeze(value: unknown): void {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return
+  // A typed array or Buffer cannot be frozen (its elements are not configurable): it is handed
+  // out as it is, like any value a serializer such as devalue brings back.
+  if (ArrayBuffer.isView(value)) return
   Object.freeze(value)
   for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
 }

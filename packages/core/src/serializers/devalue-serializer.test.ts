@@ -62,6 +62,24 @@ describe('devalueSerializer | round trips over memoryStore', () => {
   )
 })
 
+describe("devalueSerializer | values: 'frozen'", () => {
+  it.each(roundTripCases)('brings back %s as itself, read after read', async (_, value) => {
+    const cache = createCache({
+      store: memoryStore(),
+      serializer: devalueSerializer,
+      values: 'frozen',
+    })
+    const errors: Array<CacheEvents['error']> = []
+    cache.on('error', (event) => errors.push(event))
+    await cache.set('k', value)
+    expectSame(await cache.get('k'), value)
+    expectSame(await cache.get('k'), value)
+    // A typed array cannot be frozen: it is served as it is, never reported as corrupt.
+    expect(errors).toEqual([])
+    expect(cache.stats()).toMatchObject({ hits: 2, corrupt: 0 })
+  })
+})
+
 describe('devalueSerializer | refusals and foreign entries', () => {
   class User {
     constructor(readonly id: number) {}
