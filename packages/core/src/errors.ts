@@ -148,10 +148,14 @@ export class BloomConfigMismatchError extends CacheGuardError {
  */
 export class OverloadedError extends CacheGuardError {
   override readonly name = 'OverloadedError'
-  constructor(key: string, concurrency: number, queue: number) {
+  constructor(key: string, concurrency: number, queue: number, overdue = 0) {
+    const late =
+      overdue === 0
+        ? ''
+        : `; ${overdue} of them are past their hard timeout, keeping their slot until their loader settles (make loaders honour \`signal\`)`
     super(
       'CG_OVERLOADED',
-      `Not loading key \`${key}\`: ${concurrency} loads are running and ${queue} are waiting (loadConcurrency, loadQueue)`,
+      `Not loading key \`${key}\`: ${concurrency} loads are running and ${queue} are waiting (loadConcurrency, loadQueue)${late}`,
       { key },
     )
   }

@@ -25,6 +25,12 @@ export interface CacheStats {
   fenced: number
   /** Background refreshes started by `earlyRefresh` before the entry expired. */
   earlyRefreshes: number
+  /**
+   * Loads still running past their hard timeout (a gauge, not a counter): their callers were
+   * answered `CG_LOAD_TIMEOUT` and their loader's `signal` aborted, but a loader that ignores it
+   * keeps its `loadConcurrency` slot until it settles.
+   */
+  overdueLoads: number
   /** Errors reported through the `error` event: store failures, loader failures, corrupt entries. */
   errors: number
   /** hits / (hits + misses), 0 before the first read. */
@@ -42,6 +48,11 @@ export interface CacheEvents {
   load: { key: string; found: boolean; durationMs: number }
   blocked: { key: string; guard: string; reason: string | undefined }
   error: { key: string | undefined; operation: Operation; error: CacheGuardError }
+  /**
+   * A load passed its hard timeout and is still running: it keeps its load slot until its loader
+   * settles. `overdueLoads` is how many are running past their hard timeout now, this one included.
+   */
+  overdue: { key: string; hardTimeoutMs: number; overdueLoads: number }
   /** The store's circuit breaker changed state; `failures` is the run of failures that led there. */
   breaker: { state: BreakerState; failures: number; store: string }
 }

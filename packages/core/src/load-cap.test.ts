@@ -89,6 +89,36 @@ describe('load cap | loadConcurrency', () => {
     expect(await cache.getOrSet('stale', () => 'newer')).toBe('old')
   })
 
+  it('loaders that never settle and ignore their signal: overdue loads keep their slot, visibly, and free it when they settle', async () => {
+    const cache = createCache({ loadConcurrency: 2, loadQueue: 2, timeout: { hard: 20 } })
+    const overdue: Array<{ key: string; hardTimeoutMs: number; overdueLoads: number }> = []
+    cache.on('overdue', (event) => overdue.push(event))
+    const releases: Array<() => void> = []
+    // Deaf to its signal: it settles only when the test says so.
+    const deaf = (value: string) => () =>
+      new Promise<string>((resolve) => releases.push(() => resolve(value)))
+    const stuck = ['a', 'b', 'c', 'd'].map((key) => cache.getOrSet(key, deaf(key)))
+    for (const result of await Promise.allSettled(stuck)) {
+      expect(result).toMatchObject({ status: 'rejected', reason: { code: 'CG_LOAD_TIMEOUT' } })
+    }
+    // Two loads hold the slots past their hard timeout, two wait for them.
+    expect(cache.stats().overdueLoads).toBe(4)
+    expect(overdue.map((event) => event.key).sort()).toEqual(['a', 'b', 'c', 'd'])
+    expect(overdue[0]).toMatchObject({ hardTimeoutMs: 20 })
+    expect(overdue.map((event) => event.overdueLoads)).toEqual([1, 2, 3, 4])
+    const refused = await cache.getOrSet('e', () => 'e').catch((error: unknown) => error)
+    expect(refused).toMatchObject({ code: 'CG_OVERLOADED' })
+    expect((refused as Error).message).toContain('4 of them are past their hard timeout')
+    // The slots come back as the loaders settle, and what they loaded is cached.
+    for (const release of releases.splice(0)) release()
+    await sleep(5)
+    for (const release of releases.splice(0)) release()
+    await sleep(5)
+    expect(cache.stats().overdueLoads).toBe(0)
+    expect(await cache.getOrSet('e', () => 'e')).toBe('e')
+    expect(await cache.getOrSet('a', () => 'not called')).toBe('a')
+  })
+
   it('rejects bad limits with a TypeError', () => {
     expect(() => createCache({ loadConcurrency: 0 })).toThrow(
       'Expected `loadConcurrency` to be a number from 1 or more',

@@ -133,6 +133,25 @@ describe('cache metrics | scraped from /metrics', () => {
     expectStats(again, 'users', cache.stats())
   })
 
+  it('exports overdueLoads as a gauge: loads past their hard timeout, down again when they settle', async () => {
+    const registry = new Registry()
+    const scrape = await serveMetrics(registry)
+    const cache = createCache({ store, namespace: 'overdue', timeout: { hard: 10 } })
+    cacheMetrics(cache, { registry })
+    let release!: () => void
+    const deaf = new Promise<string>((resolve) => (release = () => resolve('late')))
+    await expect(cache.getOrSet('slow', () => deaf)).rejects.toMatchObject({
+      code: 'CG_LOAD_TIMEOUT',
+    })
+    const during = await scrape()
+    expect(sampleValue(during, 'cacheguard_overdue_loads', { cache: 'overdue' })).toBe(1)
+    release()
+    await sleep(20)
+    expect(cache.stats().overdueLoads).toBe(0)
+    const after = await scrape()
+    expect(sampleValue(after, 'cacheguard_overdue_loads', { cache: 'overdue' })).toBe(0)
+  })
+
   it('counts errors by code and operation, blocked keys by guard', async () => {
     const registry = new Registry()
     const scrape = await serveMetrics(registry)

@@ -38,6 +38,7 @@ export function createState(settings: Settings): CacheState {
       shortCircuited: 0,
       fenced: 0,
       earlyRefreshes: 0,
+      overdueLoads: 0,
     },
     emitter: new Emitter(),
     flights: createFlights(),

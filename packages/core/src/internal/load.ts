@@ -86,6 +86,7 @@ export function load(core: Core, request: LoadRequest): Promise<Outcome> {
       chained.controller.abort(error)
       report(state, operation, key, error)
       reject(error)
+      overdue(core, key, times.hardMs, loading)
     }, times.hardMs)
     // A load past its hard timeout must not keep the process alive on its own.
     timer.unref()
@@ -100,6 +101,21 @@ export function load(core: Core, request: LoadRequest): Promise<Outcome> {
       },
     )
   })
+}
+
+/**
+ * A load past its hard timeout keeps its load slot until it settles: the cap bounds what runs
+ * against the database, and a loader that ignores its aborted `signal` still runs against it. It
+ * is counted in `stats().overdueLoads` until then, and announced by the `overdue` event.
+ */
+function overdue(core: Core, key: string, hardTimeoutMs: number, loading: Promise<unknown>): void {
+  const { counters, emitter } = core.state
+  counters.overdueLoads++
+  const settled = () => {
+    counters.overdueLoads--
+  }
+  loading.then(settled, settled)
+  emitter.emit('overdue', { key, hardTimeoutMs, overdueLoads: counters.overdueLoads })
 }
 
 async function loadAndWrite(
@@ -153,7 +169,7 @@ async function loadAndWrite(
         const queued = limiter.run(callLoader)
         if (queued) return queued
         state.counters.overloaded++
-        throw new OverloadedError(key, limiter.active, limiter.queued)
+        throw new OverloadedError(key, limiter.active, limiter.queued, state.counters.overdueLoads)
       }
     : callLoader
   // The write happens inside the guards, so a guard holding a lock holds it until the value is

@@ -2,10 +2,14 @@ import type { CacheStats } from '@cacheguard/core'
 
 /**
  * The counters of `cache.stats()` exported as `_total` counters. Left out: `errors` (exported by
- * code and operation from the `error` event), `blocked` (by guard, from the `blocked` event) and
- * `hitRate` (a ratio of two counters is computed in PromQL, over the window you choose).
+ * code and operation from the `error` event), `blocked` (by guard, from the `blocked` event),
+ * `hitRate` (a ratio of two counters is computed in PromQL, over the window you choose) and the
+ * gauges (`STAT_GAUGES`).
  */
-export type StatName = Exclude<keyof CacheStats, 'errors' | 'blocked' | 'hitRate'>
+export type StatName = Exclude<keyof CacheStats, 'errors' | 'blocked' | 'hitRate' | GaugeName>
+
+/** The gauges of `cache.stats()`: a value now, that goes down as well as up. */
+export type GaugeName = 'overdueLoads'
 
 /** The counters of a lock guard's `stats()`, as `lockGuard` from `@cacheguard/lock` returns them. */
 export interface LockGuardStatsLike {
@@ -71,6 +75,14 @@ export const STAT_COUNTERS: ReadonlyArray<Definition<StatName>> = [
     stat: 'earlyRefreshes',
     name: 'early_refreshes_total',
     help: 'Background refreshes started by earlyRefresh before the entry expired.',
+  },
+]
+
+export const STAT_GAUGES: ReadonlyArray<Definition<GaugeName>> = [
+  {
+    stat: 'overdueLoads',
+    name: 'overdue_loads',
+    help: 'Loads running past their hard timeout now, each keeping its load slot until its loader settles.',
   },
 ]
 

@@ -12,6 +12,7 @@ import {
   LOCK_COUNTERS,
   type LockGuardStatsLike,
   STAT_COUNTERS,
+  STAT_GAUGES,
 } from './definitions.js'
 
 export type AnyRegistry = Registry<PrometheusContentType> | Registry<OpenMetricsContentType>
@@ -105,6 +106,7 @@ function createMetricSet(
 
   const names = [
     ...STAT_COUNTERS.map((d) => d.name),
+    ...STAT_GAUGES.map((d) => d.name),
     ...LOCK_COUNTERS.map((d) => d.name),
     ...Object.values(EVENT_METRICS).map((d) => d.name),
   ].map((name) => prefix + name)
@@ -171,6 +173,31 @@ function createMetricSet(
       return { def, counter }
     })
   const statCounters = polled(STAT_COUNTERS, collectStat)
+  // Gauges read at scrape time: the sum over the sources that share a label.
+  for (const def of STAT_GAUGES) {
+    const gauge: Gauge<string> = register(
+      def.name,
+      new Gauge({
+        name: prefix + def.name,
+        help: def.help,
+        labelNames: ['cache'],
+        registers: [registry],
+        aggregator: 'sum',
+        collect: () => {
+          const sums = new Map<string, number>()
+          for (const source of sources) {
+            const value = readStats(() => source.cache.stats())?.[def.stat]
+            if (typeof value !== 'number' || !Number.isFinite(value)) continue
+            sums.set(source.label, (sums.get(source.label) ?? 0) + value)
+          }
+          for (const [label, value] of sums) {
+            track(gauge, { cache: label })
+            gauge.set({ cache: label }, value)
+          }
+        },
+      }),
+    )
+  }
   const lockCounters = polled(LOCK_COUNTERS, collectLock)
   const counter = (def: { name: string; help: string; labelNames: readonly string[] }) =>
     register(def.name, new Counter({ ...def, name: prefix + def.name, registers: [registry] }))
