@@ -15,6 +15,12 @@ export interface CacheStore {
    * skips the operation timeout on its calls. Leave it unset for anything behind a network.
    */
   readonly local?: boolean
+  /**
+   * Whether the client can send commands now: `false` while it connects or reconnects. The
+   * circuit breaker then holds its probe until the client is ready, and sends it as soon as it is.
+   * Optional: a store that cannot tell leaves it out, and the breaker waits out `openFor` alone.
+   */
+  ready?(): boolean
   /** Reads one key; `undefined` (or `null`, as Redis clients answer) when it is absent or expired. */
   get(key: string): Promise<string | null | undefined>
   /** Writes one key with a time to live in milliseconds (a positive integer). */

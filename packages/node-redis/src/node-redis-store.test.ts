@@ -81,6 +81,14 @@ describe('nodeRedisStore | key layout', () => {
   })
 })
 
+describe('nodeRedisStore | readiness', () => {
+  it('is ready while its client is, and not before it has connected', () => {
+    expect(nodeRedisStore(client).ready?.()).toBe(true)
+    const idle = createClient({ url: redisUrl() }).on('error', () => {})
+    expect(nodeRedisStore(idle).ready?.()).toBe(false)
+  })
+})
+
 describe('nodeRedisStore | options', () => {
   it('rejects something that is not a node-redis client, naming what it got', () => {
     expect(() => nodeRedisStore({} as never)).toThrow(

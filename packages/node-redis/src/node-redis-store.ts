@@ -27,6 +27,8 @@ export interface NodeRedisClient {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>
   withTypeMapping(typeMapping: Record<never, never>): unknown
   listenerCount(event: 'error'): number
+  /** Whether commands go out now; a node-redis 5 cluster has no such flag. */
+  readonly isReady?: boolean
 }
 
 /** The commands as node-redis answers them with its default type mapping, RESP2 or RESP3. */
@@ -82,9 +84,14 @@ export function nodeRedisStore(
   const c = client.withTypeMapping({}) as Commands
   const k = prefix === '' ? (key: string) => key : (key: string) => prefix + key
   const fencing = nodeRedisFencing(c, prefix, isCluster, clientKeyPrefix(client))
+  // node-redis's own flag, false while it connects or reconnects (its commands would wait in the
+  // offline queue). A node-redis 5 cluster has none: its store cannot tell, and leaves `ready` out.
+  const readiness =
+    typeof client.isReady === 'boolean' ? { ready: () => client.isReady === true } : {}
 
   return {
     name: isCluster ? 'node-redis-cluster' : 'node-redis',
+    ...readiness,
 
     // Returned as is (null when absent): an extra async layer here would cost every cache hit.
     get: (key) => c.get(k(key)),

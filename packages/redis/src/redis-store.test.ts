@@ -2,7 +2,7 @@ import { createCache } from '@cacheguard/core'
 import { runStoreConformance } from '@cacheguard/core/testing'
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connectRedis, uniquePrefix } from '../../../test/helpers/redis.js'
+import { connectRedis, uniquePrefix, unreachableRedis } from '../../../test/helpers/redis.js'
 import { type RedisCluster, startRedisCluster } from '../../../test/helpers/redis-cluster.js'
 import { redisStore } from './redis-store.js'
 
@@ -88,5 +88,16 @@ describe('redisStore | key layout', () => {
     expect(() => redisStore({} as never)).toThrow(
       'Expected `client` to be an ioredis Redis or Cluster instance',
     )
+  })
+})
+
+describe('redisStore | readiness', () => {
+  it("is ready while its client's status is 'ready', and not before it has connected", async () => {
+    await redis.ping()
+    expect(redisStore(redis).ready?.()).toBe(true)
+    const idle = unreachableRedis()
+    expect(idle.status).toBe('wait')
+    expect(redisStore(idle).ready?.()).toBe(false)
+    idle.disconnect()
   })
 })

@@ -34,6 +34,10 @@ export function redisStore(client: Redis | Cluster, options: RedisStoreOptions =
   return {
     name: isCluster ? 'redis-cluster' : 'redis',
 
+    // 'ready' once connected (and, with ioredis's default `enableReadyCheck`, done loading its
+    // data); 'connecting', 'reconnecting' and the rest mean a command would only be queued.
+    ready: () => client.status === 'ready',
+
     // Returned as is (null when absent): an extra async layer here would cost every cache hit.
     get: (key) => client.get(k(key)),
 

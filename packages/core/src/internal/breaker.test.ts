@@ -58,3 +58,89 @@ describe('circuit breaker | states', () => {
     expect(breaker.allow()).toBe(false)
   })
 })
+
+describe('circuit breaker | the store says whether it is ready', () => {
+  beforeEach(() => {
+    vi.useFakeTimers()
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  /** A breaker that opens at the first failure, over a store whose readiness is `ready()`. */
+  const breakerOver = (openForMs: number, ready: () => boolean, changes: BreakerState[] = []) =>
+    createBreaker(1, openForMs, (state) => changes.push(state), ready)
+
+  it('stays open past openFor while the store is not ready, and probes as soon as it is', () => {
+    let ready = true
+    const changes: BreakerState[] = []
+    const breaker = breakerOver(1000, () => ready, changes)
+    ready = false // the connection dropped: the client reconnects
+    breaker.failed()
+    expect(breaker.state).toBe('open')
+    vi.advanceTimersByTime(3000)
+    // A probe now could only wait on the reconnecting client and open the breaker again.
+    expect(breaker.allow()).toBe(false)
+    expect(breaker.state).toBe('open')
+    ready = true
+    expect(breaker.allow()).toBe(true)
+    expect(breaker.state).toBe('half-open')
+    expect(breaker.allow()).toBe(false)
+    breaker.succeeded()
+    expect(changes).toEqual(['open', 'half-open', 'closed'])
+  })
+
+  it('probes before openFor ends when the store is ready again after it was not', () => {
+    let ready = false
+    const breaker = breakerOver(5000, () => ready)
+    breaker.failed()
+    vi.advanceTimersByTime(100)
+    expect(breaker.allow()).toBe(false)
+    ready = true
+    expect(breaker.allow()).toBe(true)
+    expect(breaker.state).toBe('half-open')
+  })
+
+  it('notices a reconnection that happened between two calls, when it opened while not ready', () => {
+    let ready = false
+    const breaker = breakerOver(5000, () => ready)
+    breaker.failed()
+    ready = true
+    vi.advanceTimersByTime(10)
+    expect(breaker.allow()).toBe(true)
+  })
+
+  it('waits out openFor when the store stayed ready (a slow server, not a reconnecting client)', () => {
+    const breaker = breakerOver(1000, () => true)
+    breaker.failed()
+    vi.advanceTimersByTime(999)
+    expect(breaker.allow()).toBe(false)
+    vi.advanceTimersByTime(1)
+    expect(breaker.allow()).toBe(true)
+  })
+
+  it('waits out openFor again when the probe sent on readiness fails', () => {
+    let ready = false
+    const breaker = breakerOver(1000, () => ready)
+    breaker.failed()
+    ready = true
+    expect(breaker.allow()).toBe(true)
+    breaker.failed()
+    expect(breaker.state).toBe('open')
+    // Ready all along since: no probe in a loop against a store that answers with errors.
+    vi.advanceTimersByTime(999)
+    expect(breaker.allow()).toBe(false)
+    vi.advanceTimersByTime(1)
+    expect(breaker.allow()).toBe(true)
+  })
+
+  it('falls back to openFor alone when ready throws', () => {
+    const breaker = breakerOver(1000, () => {
+      throw new Error('cannot tell')
+    })
+    breaker.failed()
+    expect(breaker.allow()).toBe(false)
+    vi.advanceTimersByTime(1000)
+    expect(breaker.allow()).toBe(true)
+  })
+})

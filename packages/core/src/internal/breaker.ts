@@ -6,6 +6,10 @@ export type BreakerState = 'closed' | 'open' | 'half-open'
  * failures are counted; at `failures` it opens, and for `openForMs` calls are refused at once
  * (no per-request timeout while the store is down). Then it is half-open: one call goes through
  * as a probe; its success closes the breaker, its failure opens it again.
+ *
+ * With the store's `ready`, the client's own reconnection paces the probe: while it says not
+ * ready the breaker stays open, past `openForMs` too (a probe could only wait on a reconnecting
+ * client and fail), and once it is ready again after that, the probe goes at once.
  */
 export interface Breaker {
   /** Whether a call may go to the store now (a half-open breaker lets one probe through). */
@@ -17,17 +21,37 @@ export interface Breaker {
   readonly state: BreakerState
 }
 
-/** Creates a breaker; `onChange` hears every change of state. */
+/**
+ * Creates a breaker; `onChange` hears every change of state, and `ready`, when given, is the
+ * store's own (`CacheStore.ready`).
+ *
+ * @example
+ * const breaker = createBreaker(5, 5000, (state) => emit(state), () => store.ready!())
+ */
 export function createBreaker(
   failures: number,
   openForMs: number,
   onChange: (state: BreakerState, failures: number) => void,
+  ready?: () => boolean,
 ): Breaker {
   let state: BreakerState = 'closed'
   let consecutive = 0
   let openedAt = 0
+  // Whether the store said it was not ready since the breaker opened: its being ready again is
+  // then news, and the probe need not wait out `openForMs`. A store that stays ready through the
+  // failures (a slow or overloaded server) gets the full open period.
+  let wasNotReady = false
   let probing = false
   let lastCause: unknown
+  // Only a plain `false` counts: a store whose `ready` throws or answers something else cannot
+  // tell, and gets the timer alone.
+  const notReady = (): boolean => {
+    try {
+      return ready !== undefined && ready() === false
+    } catch {
+      return false
+    }
+  }
   const move = (next: BreakerState) => {
     state = next
     onChange(next, consecutive)
@@ -36,7 +60,11 @@ export function createBreaker(
     allow() {
       if (state === 'closed') return true
       if (state === 'open') {
-        if (Date.now() - openedAt < openForMs) return false
+        if (notReady()) {
+          wasNotReady = true
+          return false
+        }
+        if (!wasNotReady && Date.now() - openedAt < openForMs) return false
         move('half-open')
         probing = false
       }
@@ -56,6 +84,7 @@ export function createBreaker(
       consecutive++
       if (state === 'half-open' || (state === 'closed' && consecutive >= failures)) {
         openedAt = Date.now()
+        wasNotReady = notReady()
         move('open')
       }
     },

@@ -49,6 +49,7 @@ export function createRemoteTier(settings: Settings, state: CacheState): RemoteT
           (breakerState, failures) => {
             state.emitter.emit('breaker', { state: breakerState, failures, store: store.name })
           },
+          store.ready === undefined ? undefined : () => store.ready!(),
         )
   const caller = createStoreCaller(store, state.counters, deadlines, breaker)
   const batchedRead: Batched<string> | undefined =

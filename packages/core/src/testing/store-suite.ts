@@ -141,6 +141,14 @@ export function describeStoreContract(options: ConformanceOptions): void {
       expect(await store.get(entries[2]!.key)).toBe('v2')
     })
 
+    it('says it is ready once it has answered, when it supports ready()', async () => {
+      const store = await options.store()
+      if (!store.ready) return
+      await store.set(freshKey('ready'), 'value', 10_000)
+      // The breaker holds its probe while this is false: a connected store must say true.
+      expect(store.ready()).toBe(true)
+    })
+
     it('issues rising fences and refuses an older fenced write when it supports fencing', async () => {
       const store = await options.store()
       // The two come together: a store with one alone could not keep the promise.
