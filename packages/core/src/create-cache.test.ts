@@ -224,6 +224,7 @@ describe('createCache | stats and events', () => {
       shortCircuited: 0,
       fenced: 0,
       earlyRefreshes: 0,
+      overdueLoads: 0,
       corrupt: 0,
       errors: 0,
       hitRate: 0.6,
