@@ -33,7 +33,9 @@ export function readThrough<T>(
     countRead(state, key, 'blocked')
     return Promise.resolve(undefined)
   }
-  const joined = state.flights.reads.get(storeKey) as Flight<Outcome> | undefined
+  const { reads } = state.flights
+  // Most hits find no read in flight anywhere: they skip the lookup.
+  const joined = reads.size === 0 ? undefined : (reads.get(storeKey) as ReadFlight | undefined)
   if (joined !== undefined) return join(core, key, joined)
   let peeked: Entry | undefined | typeof NOT_PEEKED = NOT_PEEKED
   let corrupt: Entry | undefined
@@ -55,8 +57,10 @@ export function readThrough<T>(
     // The store itself answered: a stale or missing entry is known, no store read is needed.
     if (core.peekIsStore) peeked = entry
   }
-  const flight: Flight<Outcome> = {
+  const flight: ReadFlight = {
     promise: undefined as unknown as Promise<Outcome>,
+    answer: undefined as unknown as Promise<unknown>,
+    sharing: 0,
     outdated: false,
   }
   flight.promise =
@@ -71,34 +75,50 @@ export function readThrough<T>(
           replaced: corrupt,
           refresh: undefined,
         })
-  state.flights.reads.set(storeKey, flight)
+  reads.set(storeKey, flight)
   const release = () => {
-    if (state.flights.reads.get(storeKey) === flight) state.flights.reads.delete(storeKey)
+    if (reads.get(storeKey) === flight) reads.delete(storeKey)
   }
-  return flight.promise.then(
+  flight.answer = flight.promise.then(
     (outcome) => {
       release()
-      countRead(state, key, outcome.kind)
-      return outcome.value as T | undefined
+      countReads(state, key, outcome.kind, 1 + flight.sharing)
+      return outcome.value
     },
     (error: unknown) => {
       release()
       // The load failed: nothing usable was found, a miss.
-      countRead(state, key, 'miss')
+      countReads(state, key, 'miss', 1 + flight.sharing)
       throw error
     },
   )
+  return flight.answer as Promise<T | undefined>
 }
 
-/** A caller that found a flight for its key: it shares the answer, in its own copy. */
-function join<T>(core: Core, key: string, flight: Flight<Outcome>): Promise<T | undefined> {
+/** A read in flight, with the answer of the caller that started it. */
+interface ReadFlight extends Flight<Outcome> {
+  /** The value of the caller that started the read; shared, in frozen mode, by every joiner. */
+  answer: Promise<unknown>
+  /** How many joined callers share `answer` (counted when it settles). */
+  sharing: number
+}
+
+/**
+ * A caller that found a flight for its key. In frozen mode it shares the very answer of the
+ * caller that started the read (one promise for all: no caller can change what another reads);
+ * in copy mode it decodes its own copy, so that one caller mutating its result never reaches
+ * another.
+ */
+function join<T>(core: Core, key: string, flight: ReadFlight): Promise<T | undefined> {
   const { settings, state } = core
   state.counters.coalesced++
+  if (settings.frozenValues) {
+    flight.sharing++
+    return flight.answer as Promise<T | undefined>
+  }
   return flight.promise.then(
     (outcome) => {
       countRead(state, key, outcome.kind)
-      // A joined caller decodes its own copy: one caller mutating its result never reaches
-      // another. Frozen values are shared: no caller can change what another reads.
       return callerCopy(settings, outcome.payload, outcome.value) as T | undefined
     },
     (error: unknown) => {
@@ -106,6 +126,10 @@ function join<T>(core: Core, key: string, flight: Flight<Outcome>): Promise<T | 
       throw error
     },
   )
+}
+
+function countReads(state: Core['state'], key: string, kind: Outcome['kind'], callers: number): void {
+  for (let i = 0; i < callers; i++) countRead(state, key, kind)
 }
 
 /** Reads the entry (unless peeked) and decides: a hit, stale while one refresh runs, or a load. */
