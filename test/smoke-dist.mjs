@@ -7,6 +7,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { bloomGuard, memoryBloom } from '@cacheguard/bloom'
 import { CacheGuardError, createCache, memoryStore } from '@cacheguard/core'
+import { devalueSerializer } from '@cacheguard/core/serializers'
 import { lockGuard } from '@cacheguard/lock'
 import { redisStore } from '@cacheguard/redis'
 import { warmup } from '@cacheguard/warmup'
@@ -23,6 +24,12 @@ const values = await Promise.all(Array.from({ length: 100 }, () => memory.getOrS
 assert.equal(loads, 1)
 assert.deepEqual(values[99], { id: 1 })
 await assert.rejects(memory.getOrSet('', load), (error) => error instanceof CacheGuardError)
+
+// The serializers subpath, and devalue (its dependency) under Node's own loader.
+const rich = createCache({ serializer: devalueSerializer, values: 'frozen' })
+await rich.set('rich', { at: new Date(0), ids: new Set([1, 2]), bytes: new Uint8Array([7]) })
+const back = await rich.get('rich')
+assert.ok(back.at instanceof Date && back.ids.has(2) && back.bytes[0] === 7)
 
 // bloom-filters is CommonJS: this proves our import of it works under Node's own ESM loader.
 const filter = memoryBloom({ capacity: 1000, errorRate: 0.01 })

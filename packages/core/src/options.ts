@@ -87,7 +87,12 @@ export interface CacheOptions {
   hotKeys?: number
   /** The longest key accepted, in UTF-8 bytes. @default 1024 */
   maxKeyLength?: number
-  /** How values are turned into strings. @default jsonSerializer (strict JSON) */
+  /**
+   * How values are turned into strings. The default refuses what JSON would not bring back as
+   * itself (class instances without `toJSON`, typed arrays, Buffer, RegExp, Error, BigInt);
+   * `devalueSerializer` (`@cacheguard/core/serializers`) round-trips Date, Map, Set, BigInt,
+   * `undefined`, RegExp and binary values. See docs/serializers.md. @default jsonSerializer
+   */
   serializer?: Serializer
 }
 
