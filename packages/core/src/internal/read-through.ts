@@ -61,6 +61,7 @@ export function readThrough<T>(
     promise: undefined as unknown as Promise<Outcome>,
     answer: undefined as unknown as Promise<unknown>,
     sharing: 0,
+    outcome: undefined,
     outdated: false,
   }
   flight.promise =
@@ -82,6 +83,7 @@ export function readThrough<T>(
   flight.answer = flight.promise.then(
     (outcome) => {
       release()
+      flight.outcome = outcome
       countReads(state, key, outcome.kind, 1 + flight.sharing)
       return outcome.value
     },
@@ -101,6 +103,8 @@ interface ReadFlight extends Flight<Outcome> {
   answer: Promise<unknown>
   /** How many joined callers share `answer` (counted when it settles). */
   sharing: number
+  /** How the read ended, once `answer` has settled with a value. */
+  outcome: Outcome | undefined
 }
 
 /**
@@ -116,8 +120,11 @@ function join<T>(core: Core, key: string, flight: ReadFlight): Promise<T | undef
     flight.sharing++
     return flight.answer as Promise<T | undefined>
   }
-  return flight.promise.then(
-    (outcome) => {
+  // Chained on the first caller's answer, not on the read: the first caller resumes first, and
+  // the copies are decoded while whatever it does next (often the next read) is under way.
+  return flight.answer.then(
+    () => {
+      const outcome = flight.outcome!
       countRead(state, key, outcome.kind)
       return callerCopy(settings, outcome.payload, outcome.value) as T | undefined
     },
