@@ -135,7 +135,12 @@ function join<T>(core: Core, key: string, flight: ReadFlight): Promise<T | undef
   )
 }
 
-function countReads(state: Core['state'], key: string, kind: Outcome['kind'], callers: number): void {
+function countReads(
+  state: Core['state'],
+  key: string,
+  kind: Outcome['kind'],
+  callers: number,
+): void {
   for (let i = 0; i < callers; i++) countRead(state, key, kind)
 }
 
