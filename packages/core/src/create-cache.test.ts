@@ -289,6 +289,20 @@ describe('createCache | values', () => {
     expect(await cache.getOrSet('fresh', () => ({ loaded: true }))).toSatisfy(Object.isFrozen)
   })
 
+  it("keeps copy mode's copies its own when a 'frozen' cache shares its memoryStore", async () => {
+    const store = memoryStore()
+    const frozen = createCache({ store, values: 'frozen' })
+    const copying = createCache({ store })
+    await frozen.set('k', { tags: ['a'] })
+    expect(Object.isFrozen(await frozen.get('k'))).toBe(true)
+    const one = await copying.getOrSet<{ tags: string[] }>('k', () => null)
+    const two = await copying.get<{ tags: string[] }>('k')
+    expect(one).not.toBe(two)
+    one!.tags.push('mutated')
+    expect(two).toEqual({ tags: ['a'] })
+    expect(Object.isFrozen(await frozen.get('k'))).toBe(true)
+  })
+
   it('rejects another values mode', () => {
     expect(() => createCache({ values: 'shared' as never })).toThrow(
       "Expected `values` to be 'copy' or 'frozen', got `\"shared\"` (string)",
@@ -334,5 +348,27 @@ describe('createCache | a store that refuses a value', () => {
     // The breaker (one failure opens it) stayed closed: small writes still reach the store.
     await cache.set('small', 'ok')
     expect(await cache.get('small')).toBe('ok')
+  })
+})
+
+describe('createCache | store timeouts', () => {
+  it('times a store call out on the monotonic clock, even when the wall clock steps back', async () => {
+    const never = () => new Promise<never>(() => {})
+    const silent: CacheStore = { name: 'silent', get: never, set: never, delete: never }
+    const cache = createCache({ store: silent, storeTimeout: 100, breaker: false })
+    const codes: string[] = []
+    cache.on('error', ({ error }) => codes.push(error.code))
+    const now = Date.now
+    const read = cache.get('k')
+    await sleep(20)
+    const stepped = now() - 3_600_000
+    Date.now = () => stepped
+    try {
+      const answer = await Promise.race([read, sleep(2000).then(() => 'still waiting')])
+      expect(answer).toBeUndefined()
+    } finally {
+      Date.now = now
+    }
+    expect(codes).toEqual(['CG_STORE_TIMEOUT'])
   })
 })

@@ -4,14 +4,13 @@ import type { CacheEventName, CacheStats, Listener } from './events.js'
 import { createCore } from './internal/core.js'
 import { CORRUPT, entryValue } from './internal/decode-value.js'
 import { outdate } from './internal/flights.js'
-import { serializeValue } from './internal/load.js'
 import { readEntry } from './internal/read-entry.js'
 import { readThrough } from './internal/read-through.js'
 import { forgetLocal, removeEntry } from './internal/remove-entry.js'
 import { report } from './internal/report.js'
 import { callSettings, toStoreKey } from './internal/settings.js'
 import { describeValue, durationOption } from './internal/validate.js'
-import { encodeForWrite, writeEntry } from './internal/write-entry.js'
+import { encodeForWrite, serializeValue, writeEntry } from './internal/write-entry.js'
 import type { CacheOptions, EntryOptions, Loader } from './options.js'
 /** A cache created by `createCache`. */
 export interface Cache {
@@ -124,8 +123,8 @@ export function createCache(options: CacheOptions = {}): Cache {
         // With a fencing guard, a set takes a token too: a load still running elsewhere, holding
         // an older one, cannot overwrite it.
         const fence = settings.fencing ? await core.remote.nextFence(key, storeKey) : undefined
-        const entry = encodeForWrite(settings, payload, times, { loadMs: 0, fence })!
-        await writeEntry(core, key, storeKey, entry, found, fence)
+        const envelope = encodeForWrite(settings, payload, times, { loadMs: 0, fence })!
+        await writeEntry(core, key, storeKey, envelope, found, fence)
       } catch (error) {
         report(state, 'write', key, error as CacheGuardError)
         throw error

@@ -1,6 +1,11 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createCache } from './create-cache.js'
+import { memoryStore } from './memory-store.js'
 import type { CacheOptions } from './options.js'
+
+afterEach(() => {
+  vi.restoreAllMocks()
+})
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -58,6 +63,42 @@ describe('early refresh', () => {
     expect(calls).toBeLessThanOrEqual(1 + Math.ceil(READ_FOR / LOAD_MS))
     expect(stats.earlyRefreshes).toBe(calls - 1)
     expect(calls).toBeGreaterThanOrEqual(5)
+  })
+
+  it.each([
+    ['over memoryStore', () => createCache({ ttl: TTL, jitter: 0, earlyRefresh: { beta: 1 } })],
+    [
+      'with an l1 memory tier',
+      () =>
+        createCache({
+          store: { ...memoryStore(), local: false },
+          l1: memoryStore(),
+          ttl: TTL,
+          jitter: 0,
+          earlyRefresh: { beta: 1 },
+        }),
+    ],
+  ])('draws XFetch once per read %s: a draw that says "refresh" refreshes', async (_, create) => {
+    const cache = create()
+    let calls = 0
+    const loader = async () => {
+      calls++
+      await sleep(LOAD_MS)
+      return calls
+    }
+    await cache.getOrSet('k', loader)
+    // The first draw says "due" (ln of ~1e-15 is -34.5: times a 40 ms load, past the 1 s TTL); any
+    // second draw for the same read would say "not due".
+    const random = vi
+      .spyOn(Math, 'random')
+      .mockReturnValueOnce(1 - 1e-15)
+      .mockReturnValue(0)
+    expect(await cache.getOrSet('k', loader)).toBe(1)
+    random.mockRestore()
+    await sleep(LOAD_MS * 3)
+    expect(calls).toBe(2)
+    expect(cache.stats().earlyRefreshes).toBe(1)
+    expect(await cache.getOrSet('k', loader)).toBe(2)
   })
 
   it('never refreshes early an entry written by set, which has no measured load time (XFetch)', async () => {

@@ -64,9 +64,10 @@ export interface CacheOptions {
    */
   earlyRefresh?: { beta: number } | { threshold: number }
   /**
-   * What each caller receives. `'copy'`: its own decoded copy, free to mutate. `'frozen'`: the
-   * callers that share one read share one deeply frozen value (a mutation throws), which spares a
-   * decode per caller on hot keys. @default 'copy'
+   * What each caller receives. `'copy'`: its own decoded copy, free to mutate. `'frozen'`: one
+   * deeply frozen value (a mutation throws), shared by the callers of one read and, for plain data
+   * kept in a memory store or `l1`, by every read of the entry: it spares a decode per caller on
+   * hot keys. @default 'copy'
    */
   values?: 'copy' | 'frozen'
   /**

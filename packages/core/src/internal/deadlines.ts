@@ -1,4 +1,4 @@
-/** A pending operation that must settle before its deadline. */
+/** A pending operation that must settle before its deadline (times on the monotonic clock). */
 export interface Deadline {
   /** Set by the operation when it settles, so the deadline no longer fires. */
   settled: boolean
@@ -30,7 +30,7 @@ export function createDeadlines(timeoutMs: number): Deadlines {
   }
   const fire = (): void => {
     timer = undefined
-    const now = Date.now()
+    const now = performance.now()
     while (head < queue.length) {
       const deadline = queue[head]!
       if (!deadline.settled && deadline.at > now) break
@@ -55,7 +55,7 @@ export function createDeadlines(timeoutMs: number): Deadlines {
   return {
     timeoutMs,
     watch(onTimeout) {
-      const deadline: Deadline = { settled: false, at: Date.now() + timeoutMs, onTimeout }
+      const deadline: Deadline = { settled: false, at: performance.now() + timeoutMs, onTimeout }
       queue.push(deadline)
       if (timer === undefined) arm(timeoutMs)
       return deadline

@@ -9,8 +9,8 @@ export const CORRUPT: unique symbol = Symbol('cacheguard.corrupt')
 /**
  * The value of an entry for one caller. Copy mode decodes the payload for each caller, so no
  * caller can change what another reads. Frozen mode decodes and deeply freezes it once per entry
- * and hands that same value to every read of the entry: an entry kept decoded in memory is then
- * served with no parsing at all. A payload that does not decode, or cannot be frozen (nested
+ * and, when it is plain data (objects, arrays, primitives), hands that same value to every read of
+ * the entry: an entry kept decoded in memory is then served with no parsing at all. A payload that does not decode, or cannot be frozen (nested
  * deeper than the stack allows), is a corrupt entry: reported, and `CORRUPT`.
  */
 export function entryValue(
@@ -21,18 +21,14 @@ export function entryValue(
 ): unknown {
   const { payload } = entry
   if (payload === undefined) return undefined
+  if (!settings.frozenValues) return decodeOrCorrupt(settings, state, key, payload)
   const frozen = entry.frozen
   if (frozen !== undefined && frozen.serializer === settings.serializer) return frozen.value
-  let value: unknown
+  const value = decodeOrCorrupt(settings, state, key, payload)
+  if (value === CORRUPT) return CORRUPT
+  let immutable: boolean
   try {
-    value = settings.serializer.deserialize(payload)
-  } catch (error) {
-    reportCorrupt(state, key, 'the payload does not deserialize', error)
-    return CORRUPT
-  }
-  if (!settings.frozenValues) return value
-  try {
-    deepFreeze(value)
+    immutable = deepFreeze(value)
   } catch (error) {
     // A RangeError: nested deeper than the stack. JSON parses such a payload (another program
     // wrote it) but freezing recurses: it must be a miss that the next load replaces, not a
@@ -40,8 +36,25 @@ export function entryValue(
     reportCorrupt(state, key, 'the payload is nested too deep to freeze', error)
     return CORRUPT
   }
-  entry.frozen = { serializer: settings.serializer, value }
+  // Kept on the entry for every later read only when no caller can change it: a Map, Set, Date
+  // or typed array inside stays mutable through its methods, so such a value is decoded again for
+  // the next read, and shared only by the callers of one read.
+  if (immutable) entry.frozen = { serializer: settings.serializer, value }
   return value
+}
+
+function decodeOrCorrupt(
+  settings: Settings,
+  state: CacheState,
+  key: string,
+  payload: string,
+): unknown {
+  try {
+    return settings.serializer.deserialize(payload)
+  } catch (error) {
+    reportCorrupt(state, key, 'the payload does not deserialize', error)
+    return CORRUPT
+  }
 }
 
 /**
@@ -65,12 +78,25 @@ export function callerCopy(
   return settings.serializer.deserialize(payload)
 }
 
-/** Freezes a decoded value and everything in it, so it can be handed to many callers. */
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return
-  // A typed array or Buffer cannot be frozen (its elements are not configurable): it is handed
-  // out as it is, like any value a serializer such as devalue brings back.
-  if (ArrayBuffer.isView(value)) return
+/**
+ * Freezes a decoded value and everything in it, so it can be handed to many callers. Answers
+ * whether the result is immutable: a Map, Set or Date is frozen but still changes through its
+ * methods, and a typed array or Buffer cannot be frozen at all (it is left as it is).
+ */
+function deepFreeze(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true
+  if (ArrayBuffer.isView(value)) return false
+  if (Object.isFrozen(value)) return isPlainData(value)
   Object.freeze(value)
-  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
+  let immutable = isPlainData(value)
+  for (const key of Object.keys(value)) {
+    if (!deepFreeze((value as Record<string, unknown>)[key])) immutable = false
+  }
+  return immutable
+}
+
+/** Objects whose frozen state is all of their state: plain objects, arrays, null prototypes. */
+function isPlainData(value: object): boolean {
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === Array.prototype || proto === null
 }

@@ -107,15 +107,3 @@ export function fenceOf(text: string): number | undefined {
   const fence = end === -1 ? Number.NaN : Number(text.slice(at, end))
   return Number.isSafeInteger(fence) && fence >= 0 && end > at ? fence : undefined
 }
-
-/** Decodes a payload, returning the error instead of throwing. */
-export function decodePayload(
-  serializer: Serializer,
-  payload: string,
-): { ok: true; value: unknown } | { ok: false; error: unknown } {
-  try {
-    return { ok: true, value: serializer.deserialize(payload) }
-  } catch (error) {
-    return { ok: false, error }
-  }
-}

@@ -5,7 +5,6 @@ import {
   LoaderError,
   LoadTimeoutError,
   OverloadedError,
-  SerializeError,
 } from '../errors.js'
 import type { Loader, LoaderContext } from '../options.js'
 import type { Core } from './core.js'
@@ -15,7 +14,7 @@ import { track, untrack, type Work } from './flights.js'
 import { BLOCKED, type ChainedLoad, rereadOf, runGuardChain, SKIPPED } from './guard-chain.js'
 import { type ReadKind, report } from './report.js'
 import { type CallSettings, callSettings } from './settings.js'
-import { encodeForWrite, writeEntry } from './write-entry.js'
+import { encodeForWrite, serializeValue, writeEntry } from './write-entry.js'
 
 /** How one read or load ended. `payload` stays serialized so each joined caller decodes its own copy. */
 export interface Outcome {
@@ -216,27 +215,12 @@ async function writeLoaded(
   loadMs: number,
   fence: number | undefined,
 ): Promise<void> {
-  const entry = encodeForWrite(core.settings, payload, times, { loadMs, fence })
-  if (entry === undefined) return
+  const envelope = encodeForWrite(core.settings, payload, times, { loadMs, fence })
+  if (envelope === undefined) return
   try {
-    await writeEntry(core, key, storeKey, entry, payload !== undefined, fence, work)
+    await writeEntry(core, key, storeKey, envelope, payload !== undefined, fence, work)
   } catch (error) {
     if (!(error instanceof CircuitOpenError))
       report(core.state, 'write', key, error as CacheGuardError)
   }
-}
-
-/** Serializes a loaded value; `undefined` for "not found". Throws `CG_SERIALIZE`. */
-export function serializeValue(core: Core, key: string, value: unknown): string | undefined {
-  if (value === null || value === undefined) return undefined
-  let payload: unknown
-  try {
-    payload = core.settings.serializer.serialize(value)
-  } catch (error) {
-    throw new SerializeError(key, error)
-  }
-  if (typeof payload !== 'string') {
-    throw new SerializeError(key, new TypeError('the serializer did not return a string'))
-  }
-  return payload
 }

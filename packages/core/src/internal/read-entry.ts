@@ -37,7 +37,7 @@ export function peekEntry(core: Core, key: string, storeKey: string): Entry | un
 /** One promise hop over the store call: it sits on every remote hit. */
 function readRemote(core: Core, key: string, storeKey: string): Promise<Entry | undefined> {
   const { remote, state } = core
-  if (remote.caller.refused()) return NO_ENTRY
+  if (remote.refused()) return NO_ENTRY
   return remote.read(key, storeKey).then(
     (raw) => toEntry(state, key, raw),
     (error: unknown) => {
@@ -53,17 +53,31 @@ async function readTiered(
   storeKey: string,
   memory: boolean,
 ): Promise<Entry | undefined> {
-  const { remote, state } = core
-  const tier = core.memory!
   let local: Entry | undefined
   if (memory) {
     local =
       core.peek === undefined
-        ? toEntry(state, key, await tier.get(storeKey))
+        ? toEntry(core.state, key, await core.memory!.get(storeKey))
         : peekEntry(core, key, storeKey)
     if (local !== undefined && Date.now() < local.freshUntil) return local
   }
-  if (remote.caller.refused()) return local
+  return readBehindMemory(core, key, storeKey, local)
+}
+
+/**
+ * The store's entry, for a key whose memory copy (`local`, if any) was read and is not fresh: kept
+ * in memory when it comes, and `local` is the answer when the store cannot give one. Needs the
+ * memory tier.
+ */
+export async function readBehindMemory(
+  core: Core,
+  key: string,
+  storeKey: string,
+  local: Entry | undefined,
+): Promise<Entry | undefined> {
+  const { remote, state } = core
+  const tier = core.memory!
+  if (remote.refused()) return local
   // A write, delete or invalidation of the key while this read is in flight outdates its answer:
   // it must not reach memory (flights.ts).
   const fill: Work = { outdated: false }

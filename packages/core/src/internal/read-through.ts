@@ -5,13 +5,17 @@ import { CORRUPT, callerCopy, entryValue } from './decode-value.js'
 import type { Entry } from './envelope.js'
 import type { Flight } from './flights.js'
 import { load, type Outcome } from './load.js'
-import { peekEntry, readEntry } from './read-entry.js'
+import { peekEntry, readBehindMemory, readEntry } from './read-entry.js'
 import { dueEarly, refreshInBackground, withinSoftTimeout } from './refresh.js'
 import { countRead, report } from './report.js'
 import type { CallSettings } from './settings.js'
 
-/** No synchronous read was possible: the read path reads the entry itself. */
-const NOT_PEEKED: unique symbol = Symbol('cacheguard.notPeeked')
+/** What a synchronous read of memory found before the flight started: used, never read again. */
+interface Peeked {
+  entry: Entry | undefined
+  /** The early-refresh draw for `entry` (rolled once per read). */
+  due: boolean
+}
 
 /**
  * `getOrSet` once its arguments are valid: decides fresh, stale or miss, and nothing else. A
@@ -37,25 +41,28 @@ export function readThrough<T>(
   // Most hits find no read in flight anywhere: they skip the lookup.
   const joined = reads.size === 0 ? undefined : (reads.get(storeKey) as ReadFlight | undefined)
   if (joined !== undefined) return join(core, key, joined)
-  let peeked: Entry | undefined | typeof NOT_PEEKED = NOT_PEEKED
+  let peeked: Peeked | undefined
   let corrupt: Entry | undefined
   if (core.peek !== undefined) {
     const entry = peekEntry(core, key, storeKey)
+    let due = false
     if (entry !== undefined) {
       const now = Date.now()
-      const early = settings.earlyRefresh
-      if (now < entry.freshUntil && (early === undefined || !dueEarly(early, entry, now))) {
-        const value = entryValue(settings, state, key, entry)
-        if (value !== CORRUPT) {
-          countRead(state, key, 'hit')
-          return Promise.resolve(value as T)
+      if (now < entry.freshUntil) {
+        const early = settings.earlyRefresh
+        due = early !== undefined && dueEarly(early, entry, now)
+        if (!due) {
+          const value = entryValue(settings, state, key, entry)
+          if (value !== CORRUPT) {
+            countRead(state, key, 'hit')
+            return Promise.resolve(value as T)
+          }
+          // Reported once, here: the load replaces it.
+          corrupt = entry
         }
-        // Reported once, here: the load replaces it.
-        corrupt = entry
       }
     }
-    // The store itself answered: a stale or missing entry is known, no store read is needed.
-    if (core.peekIsStore) peeked = entry
+    peeked = { entry, due }
   }
   const flight: ReadFlight = {
     promise: undefined as unknown as Promise<Outcome>,
@@ -144,7 +151,7 @@ function countReads(
   for (let i = 0; i < callers; i++) countRead(state, key, kind)
 }
 
-/** Reads the entry (unless peeked) and decides: a hit, stale while one refresh runs, or a load. */
+/** Reads the entry (past what was peeked) and decides: a hit, stale while one refresh runs, or a load. */
 async function decide(
   core: Core,
   flight: Flight<Outcome>,
@@ -152,10 +159,13 @@ async function decide(
   storeKey: string,
   loader: Loader<unknown>,
   times: CallSettings,
-  peeked: Entry | undefined | typeof NOT_PEEKED,
+  peeked: Peeked | undefined,
 ): Promise<Outcome> {
   const { settings, state } = core
-  const entry = peeked === NOT_PEEKED ? await readEntry(core, key, storeKey) : await peeked
+  const entry =
+    peeked === undefined
+      ? await readEntry(core, key, storeKey)
+      : await readAfterPeek(core, key, storeKey, peeked.entry)
   if (entry !== undefined) {
     const now = Date.now()
     if (now < entry.staleUntil) {
@@ -164,7 +174,11 @@ async function decide(
         const stale = { value, payload: entry.payload }
         if (now < entry.freshUntil) {
           const early = settings.earlyRefresh
-          if (early !== undefined && dueEarly(early, entry, now)) {
+          const due =
+            entry === peeked?.entry
+              ? peeked.due
+              : early !== undefined && dueEarly(early, entry, now)
+          if (due) {
             if (refreshInBackground(core, key, storeKey, loader, times, entry, stale)) {
               state.counters.earlyRefreshes++
             }
@@ -189,6 +203,21 @@ async function decide(
     replaced: entry,
     refresh: undefined,
   })
+}
+
+/**
+ * The entry to decide on after a synchronous read found `entry`: the store's own answer when the
+ * store was read, a fresh memory copy as it is, and otherwise what the store behind memory has.
+ */
+function readAfterPeek(
+  core: Core,
+  key: string,
+  storeKey: string,
+  entry: Entry | undefined,
+): Entry | undefined | Promise<Entry | undefined> {
+  if (core.peekIsStore) return entry
+  if (entry !== undefined && Date.now() < entry.freshUntil) return entry
+  return readBehindMemory(core, key, storeKey, entry)
 }
 
 /** Asks each `admit` guard; the first that refuses blocks the key. */

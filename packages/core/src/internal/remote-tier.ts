@@ -1,11 +1,11 @@
 import { CircuitOpenError } from '../errors.js'
-import type { CacheStore, StoreEntry } from '../store.js'
+import type { StoreEntry } from '../store.js'
 import { createBreaker } from './breaker.js'
 import type { CacheState } from './cache-state.js'
 import { createDeadlines } from './deadlines.js'
 import { type Batched, createReadBatcher, createWriteBatcher } from './same-tick.js'
 import type { Settings } from './settings.js'
-import { createStoreCaller, type StoreCaller } from './store-call.js'
+import { createStoreCaller } from './store-call.js'
 
 /**
  * The store behind the cache, as the cache calls it: every call under the operation timeout and
@@ -14,11 +14,11 @@ import { createStoreCaller, type StoreCaller } from './store-call.js'
  * caller's.
  */
 export interface RemoteTier {
-  readonly store: CacheStore
-  readonly caller: StoreCaller
+  /** Whether the breaker refuses a call now (counted in `shortCircuited`); never without one. */
+  refused(): boolean
   /**
    * The text under `storeKey`, `null` or `undefined` when absent. Does not ask the breaker: the
-   * caller asks `caller.refused()` first, since a refused read is a miss, not a failure.
+   * caller asks `refused()` first, since a refused read is a miss, not a failure.
    */
   read(key: string, storeKey: string): Promise<unknown>
   write(key: string, storeKey: string, text: string, ttlMs: number): Promise<unknown>
@@ -59,8 +59,7 @@ export function createRemoteTier(settings: Settings, state: CacheState): RemoteT
   const canFence = typeof store.nextFence === 'function' && typeof store.setFenced === 'function'
 
   return {
-    store,
-    caller,
+    refused: caller.refused,
     read(key, storeKey) {
       if (batchedRead === undefined) return caller.send('read', key, () => store.get(storeKey))
       const sent = batchedRead(storeKey, key)

@@ -7,7 +7,8 @@ import type { CacheStore } from '../store.js'
 import { durationOption, hardTimeout, softTimeout } from './validate.js'
 
 // Settings are the resolved options of one cache: read-only once `createCache` returns. What
-// changes while the cache runs (counters, flights, the breaker) is its state (cache-state.ts).
+// changes while the cache runs (counters, flights, the load limiter) is its state
+// (cache-state.ts); the breaker lives with the store calls it guards (remote-tier.ts).
 
 /** The times of one `getOrSet` or `set` call, in milliseconds: the cache's, or the call's own. */
 export interface CallSettings {
@@ -43,7 +44,7 @@ export interface Settings {
   readonly defaults: CallSettings
   readonly jitter: number
   readonly storeTimeoutMs: number
-  /** `values: 'frozen'`: callers share one deeply frozen value per read. */
+  /** `values: 'frozen'`: callers share one deeply frozen value (per read, or per entry for plain data). */
   readonly frozenValues: boolean
   readonly maxKeyLength: number
   readonly earlyRefresh: EarlyRefresh | undefined

@@ -12,10 +12,6 @@ import type { Deadlines } from './deadlines.js'
 
 /** Store calls of one cache under its operation timeout and its circuit breaker. */
 export interface StoreCaller {
-  readonly store: CacheStore
-  /** `undefined` for a local store, which cannot hang on a network. */
-  readonly deadlines: Deadlines | undefined
-  readonly breaker: Breaker | undefined
   /**
    * One store call under the timeout and the breaker: rejects with `CG_CIRCUIT_OPEN` at once while
    * the breaker is open, else with a typed `CG_STORE` / `CG_STORE_TIMEOUT` on any failure.
@@ -25,8 +21,7 @@ export interface StoreCaller {
   send<T>(operation: string, key: string, call: () => Promise<T>): Promise<T>
   /** Whether the breaker refuses a call now (no breaker: never); a refused call is counted. */
   refused(): boolean
-  /** Tells the breaker how a call went that did not go through `call` (a batched read). */
-  succeeded(): void
+  /** Tells the breaker of a failed call that did not go through `call` (a batched read). */
   failed(error: unknown): void
 }
 
@@ -47,7 +42,6 @@ export function createStoreCaller(
     if (breaker === undefined || error instanceof ValueTooLargeError) return
     breaker.failed((error as { cause?: unknown })?.cause ?? error)
   }
-  const succeeded = (): void => breaker?.succeeded()
   const send = <T>(operation: string, key: string, call: () => Promise<T>): Promise<T> => {
     const pending = withTimeout(deadlines, operation, key, call)
     if (breaker === undefined) return pending
@@ -63,11 +57,7 @@ export function createStoreCaller(
     )
   }
   return {
-    store,
-    deadlines,
-    breaker,
     refused,
-    succeeded,
     failed,
     send,
     call(operation, key, call) {
@@ -81,7 +71,7 @@ export function createStoreCaller(
  * Runs one store call, turning any failure (a throw, a rejection, a timeout) into a typed
  * `CG_STORE` or `CG_STORE_TIMEOUT` error. No deadlines: an in-process store, no timer.
  */
-export function withTimeout<T>(
+function withTimeout<T>(
   deadlines: Deadlines | undefined,
   operation: string,
   key: string,

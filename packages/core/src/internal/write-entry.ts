@@ -1,11 +1,12 @@
+import { SerializeError } from '../errors.js'
 import { invalidateElsewhere, notifyWritten } from './announce.js'
 import type { Core } from './core.js'
 import { encodeEntry } from './envelope.js'
 import { outdateFills, type Work } from './flights.js'
 import { type CallSettings, jitterFactor, type Settings } from './settings.js'
 
-/** An envelope ready to write, and its physical time to live. */
-export interface EncodedEntry {
+/** An envelope ready to write (glossary: the text a cache writes), and its physical time to live. */
+export interface Envelope {
   text: string
   ttlMs: number
 }
@@ -26,7 +27,7 @@ export function encodeForWrite(
   payload: string | undefined,
   times: CallSettings,
   meta: WriteMeta,
-): EncodedEntry | undefined {
+): Envelope | undefined {
   const factor = jitterFactor(settings)
   const now = Date.now()
   const loadMs = Math.round(meta.loadMs)
@@ -70,7 +71,7 @@ export async function writeEntry(
   core: Core,
   key: string,
   storeKey: string,
-  entry: EncodedEntry,
+  envelope: Envelope,
   found: boolean,
   fence: number | undefined,
   work?: Work,
@@ -80,13 +81,13 @@ export async function writeEntry(
   if (fence === undefined) {
     if (memory !== undefined) {
       outdateFills(state.flights, storeKey)
-      memory.set(storeKey, entry.text, entry.ttlMs)
+      memory.set(storeKey, envelope.text, envelope.ttlMs)
     }
-    await remote.write(key, storeKey, entry.text, entry.ttlMs)
+    await remote.write(key, storeKey, envelope.text, envelope.ttlMs)
   } else {
     // Memory is written only once the store has accepted, and dropped when it refused: the newer
     // entry is in the store.
-    const accepted = await remote.writeFenced(key, storeKey, entry.text, entry.ttlMs, fence)
+    const accepted = await remote.writeFenced(key, storeKey, envelope.text, envelope.ttlMs, fence)
     if (!accepted) {
       state.counters.fenced++
       if (memory !== undefined) {
@@ -97,10 +98,25 @@ export async function writeEntry(
     }
     if (memory !== undefined) {
       outdateFills(state.flights, storeKey)
-      memory.set(storeKey, entry.text, entry.ttlMs)
+      memory.set(storeKey, envelope.text, envelope.ttlMs)
     }
   }
   invalidateElsewhere(core, key, storeKey)
   await notifyWritten(core, key, storeKey, found)
   return true
+}
+
+/** Serializes a value to write (`set`, a load); `undefined` for "not found". Throws `CG_SERIALIZE`. */
+export function serializeValue(core: Core, key: string, value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined
+  let payload: unknown
+  try {
+    payload = core.settings.serializer.serialize(value)
+  } catch (error) {
+    throw new SerializeError(key, error)
+  }
+  if (typeof payload !== 'string') {
+    throw new SerializeError(key, new TypeError('the serializer did not return a string'))
+  }
+  return payload
 }

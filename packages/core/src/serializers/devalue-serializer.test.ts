@@ -80,6 +80,33 @@ describe("devalueSerializer | values: 'frozen'", () => {
   })
 })
 
+describe("devalueSerializer | values: 'frozen', values with methods that change them", () => {
+  it('keeps a Map, Date or typed array one caller changed from reaching the next read', async () => {
+    const cache = createCache({
+      store: memoryStore(),
+      serializer: devalueSerializer,
+      values: 'frozen',
+    })
+    type Rich = { m: Map<string, number>; d: Date; b: Uint8Array; plain: { n: number } }
+    await cache.set('k', {
+      m: new Map([['a', 1]]),
+      d: new Date(0),
+      b: new Uint8Array([1]),
+      plain: { n: 1 },
+    })
+    const first = (await cache.get<Rich>('k'))!
+    first.m.set('a', 999)
+    first.d.setTime(123_456)
+    first.b[0] = 42
+    expect(Object.isFrozen(first.plain)).toBe(true)
+    for (const next of [await cache.get<Rich>('k'), await cache.getOrSet<Rich>('k', () => null)]) {
+      expect(next!.m.get('a')).toBe(1)
+      expect(next!.d.getTime()).toBe(0)
+      expect(next!.b[0]).toBe(1)
+    }
+  })
+})
+
 describe('devalueSerializer | refusals and foreign entries', () => {
   class User {
     constructor(readonly id: number) {}
