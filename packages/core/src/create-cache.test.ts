@@ -351,6 +351,25 @@ describe('createCache | a store that refuses a value', () => {
   })
 })
 
+describe('createCache | jitter per call', () => {
+  it("writes exactly the call's ttl with { jitter: 0 }, whatever the cache's jitter", async () => {
+    const store = memoryStore()
+    const cache = createCache({ store, jitter: 1 })
+    const lifetimes = async (options: { jitter?: number }) => {
+      const seen = new Set<number>()
+      for (let i = 0; i < 20; i++) {
+        await cache.set(`k${i}`, i, { ttl: 10_000, ...options })
+        const [, fresh, , written] = String(await store.get(`k${i}`)).split('|')
+        seen.add(Number(fresh) - Number(written))
+      }
+      return seen
+    }
+    expect(await lifetimes({ jitter: 0 })).toEqual(new Set([10_000]))
+    expect((await lifetimes({})).size).toBeGreaterThan(1)
+    await expect(cache.set('k', 1, { jitter: 2 })).rejects.toThrow('Expected `jitter`')
+  })
+})
+
 describe('createCache | store timeouts', () => {
   it('times a store call out on the monotonic clock, even when the wall clock steps back', async () => {
     const never = () => new Promise<never>(() => {})

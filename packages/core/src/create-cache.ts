@@ -123,7 +123,7 @@ export function createCache(options: CacheOptions = {}): Cache {
         // With a fencing guard, a set takes a token too: a load still running elsewhere, holding
         // an older one, cannot overwrite it.
         const fence = settings.fencing ? await core.remote.nextFence(key, storeKey) : undefined
-        const envelope = encodeForWrite(settings, payload, times, { loadMs: 0, fence })!
+        const envelope = encodeForWrite(payload, times, { loadMs: 0, fence })!
         await writeEntry(core, key, storeKey, envelope, found, fence)
       } catch (error) {
         report(state, 'write', key, error as CacheGuardError)

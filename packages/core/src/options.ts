@@ -107,6 +107,11 @@ export interface EntryOptions {
   negativeTtl?: Duration
   /** @default the cache's `timeout` (each of `soft` and `hard` separately) */
   timeout?: LoadTimeouts
+  /**
+   * This write's jitter, from 0 to 1: 0 writes exactly `ttl`, for a lifetime that must not be
+   * exceeded (an HTTP response's `max-age`). @default the cache's `jitter`
+   */
+  jitter?: number
 }
 
 /** Loader timeouts: see `CacheOptions.timeout`. */

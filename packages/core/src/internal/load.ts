@@ -215,7 +215,7 @@ async function writeLoaded(
   loadMs: number,
   fence: number | undefined,
 ): Promise<void> {
-  const envelope = encodeForWrite(core.settings, payload, times, { loadMs, fence })
+  const envelope = encodeForWrite(payload, times, { loadMs, fence })
   if (envelope === undefined) return
   try {
     await writeEntry(core, key, storeKey, envelope, payload !== undefined, fence, work)

@@ -4,7 +4,7 @@ import type { Guard } from '../guard.js'
 import type { EntryOptions } from '../options.js'
 import type { Serializer } from '../serializer.js'
 import type { CacheStore } from '../store.js'
-import { durationOption, hardTimeout, softTimeout } from './validate.js'
+import { durationOption, hardTimeout, numberOption, softTimeout } from './validate.js'
 
 // Settings are the resolved options of one cache: read-only once `createCache` returns. What
 // changes while the cache runs (counters, flights, the load limiter) is its state
@@ -19,6 +19,8 @@ export interface CallSettings {
   softMs: number
   /** `timeout.hard`: Infinity for none. */
   hardMs: number
+  /** Written times are multiplied by a random factor in [1 - jitter, 1 + jitter]. */
+  jitter: number
 }
 
 /** The resolved `earlyRefresh` option: one of the two forms. */
@@ -42,7 +44,6 @@ export interface Settings {
   readonly fencing: boolean
   /** The cache's call settings, for calls that give none of their own. */
   readonly defaults: CallSettings
-  readonly jitter: number
   readonly storeTimeoutMs: number
   /** `values: 'frozen'`: callers share one deeply frozen value (per read, or per entry for plain data). */
   readonly frozenValues: boolean
@@ -76,6 +77,8 @@ export function callSettings(
         : durationOption('negativeTtl', options.negativeTtl, 0),
     softMs: options.timeout?.soft === undefined ? base.softMs : softTimeout(options.timeout.soft),
     hardMs: options.timeout?.hard === undefined ? base.hardMs : hardTimeout(options.timeout.hard),
+    jitter:
+      options.jitter === undefined ? base.jitter : numberOption('jitter', options.jitter, 0, 1),
   }
 }
 
@@ -99,7 +102,7 @@ export function toStoreKey(settings: Settings, key: unknown): string {
   return settings.namespace === '' ? key : `${settings.namespace}:${key}`
 }
 
-/** A random factor in [1 - jitter, 1 + jitter]. */
-export function jitterFactor(settings: Settings): number {
-  return settings.jitter === 0 ? 1 : 1 + settings.jitter * (2 * Math.random() - 1)
+/** A random factor in [1 - jitter, 1 + jitter], for the times of one write. */
+export function jitterFactor(times: CallSettings): number {
+  return times.jitter === 0 ? 1 : 1 + times.jitter * (2 * Math.random() - 1)
 }

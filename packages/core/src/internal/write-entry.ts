@@ -3,7 +3,7 @@ import { invalidateElsewhere, notifyWritten } from './announce.js'
 import type { Core } from './core.js'
 import { encodeEntry } from './envelope.js'
 import { outdateFills, type Work } from './flights.js'
-import { type CallSettings, jitterFactor, type Settings } from './settings.js'
+import { type CallSettings, jitterFactor } from './settings.js'
 
 /** An envelope ready to write (glossary: the text a cache writes), and its physical time to live. */
 export interface Envelope {
@@ -23,12 +23,11 @@ export interface WriteMeta {
  * `negativeTtl`; `undefined` when negative caching is off.
  */
 export function encodeForWrite(
-  settings: Settings,
   payload: string | undefined,
   times: CallSettings,
   meta: WriteMeta,
 ): Envelope | undefined {
-  const factor = jitterFactor(settings)
+  const factor = jitterFactor(times)
   const now = Date.now()
   const loadMs = Math.round(meta.loadMs)
   const fence = meta.fence ?? 0
