@@ -209,6 +209,19 @@ describe('koa cache | RFC 9111', () => {
     expect(runs.count).toBe(2)
   })
 
+  it('answers `Vary: , *` (a list with an empty element) with the response, not a 500', async () => {
+    const { send, runs } = await serve((ctx) => {
+      ctx.set('Vary', ', *')
+      ctx.body = 'varies on everything'
+    })
+    const first = await send('/star')
+    expect([first.status, first.text]).toEqual([200, 'varies on everything'])
+    expect(first.headers.vary).toContain('*')
+    // `Vary: *` is never stored: the next request runs the handler again.
+    expect((await send('/star')).status).toBe(200)
+    expect(runs.count).toBe(2)
+  })
+
   it('gives the full GET body after a HEAD, and answers a later HEAD from the stored GET', async () => {
     const body = 'x'.repeat(3000)
     const { send, runs } = await serve((ctx) => {

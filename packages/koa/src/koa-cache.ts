@@ -68,8 +68,14 @@ function send(ctx: Context, response: HttpResponse): void {
   for (const [name, value] of Object.entries(response.headers)) {
     if (value === undefined || name === 'content-type' || name === 'content-length') continue
     if (name === 'set-cookie') ctx.append('Set-Cookie', value)
-    else if (name === 'vary') ctx.vary(value)
-    else ctx.set(name, value)
+    else if (name === 'vary') {
+      // An RFC 9110 list may have empty elements (`Vary: , *`), which ctx.vary refuses.
+      const names = (Array.isArray(value) ? value.join(',') : value)
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '')
+      if (names.length > 0) ctx.vary(names)
+    } else ctx.set(name, value)
   }
   if (EMPTY_STATUSES.has(response.status)) {
     // Koa strips the body, its type and its length for these.
