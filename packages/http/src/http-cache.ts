@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { type Cache, CacheGuardError, type LoaderContext } from '@cacheguard/core'
-import { type Directives, parseCacheControl, seconds } from './internal/cache-control.js'
+import { type Directives, deltaSeconds, parseCacheControl } from './internal/cache-control.js'
 import { noneMatch } from './internal/etag.js'
+import { freshness } from './internal/freshness.js'
 import { headersKey, storeKey, urlKey } from './internal/key.js'
 import { resolveOptions } from './internal/options.js'
 import {
@@ -42,9 +43,13 @@ class HandlerFailed extends Error {
   }
 }
 
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+/** RFC 9110 §9.2.1: the methods known to be safe; any other one invalidates (RFC 9111 §4.4). */
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 /** Answers to a request's own preconditions or range: never shared with another request. */
 const PERSONAL_STATUSES = new Set([206, 304, 412])
+/** The final statuses this cache knows the meaning of: any but answers to one request's own conditions or range. */
+const UNDERSTOOD = (status: number) =>
+  status >= 200 && status <= 599 && !PERSONAL_STATUSES.has(status)
 /** RFC 5861 §4: the statuses for which `stale-if-error` may serve a stale copy. */
 const SERVER_ERRORS = new Set([500, 502, 503, 504])
 
@@ -66,21 +71,33 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
   const variantKey = (primary: string, marker: VaryMarker, request: HttpRequest) =>
     storeKey(`${primary}|${marker.gen}|${headersKey(request, marker.vary)}`)
 
-  /** The times of a response that may be stored, or `undefined` when it may not (RFC 9111 §3). */
-  const storable = (response: HttpResponse, cc: Directives) => {
-    if (!o.statuses.has(response.status)) return undefined
+  /**
+   * The times of a response that may be stored, or `undefined` when it may not (RFC 9111 §3):
+   * `freshMs` is what is left of its freshness lifetime (§4.2) once its age on arrival is taken
+   * off. A lifetime the response states makes any status this cache understands storable; the
+   * `statuses` list is for heuristic freshness and the default `ttl`.
+   */
+  const storable = (response: HttpResponse, cc: Directives, receivedAt: number) => {
+    if (!UNDERSTOOD(response.status)) return undefined
     if (cc.has('no-store') || cc.has('no-cache') || cc.has('private')) return undefined
     if (headerList(response.headers.vary).includes('*')) return undefined
     if (response.body.byteLength > o.maxBodyBytes) return undefined
-    // s-maxage over max-age (§5.2.2.10); then our defaults, shorter for "not found".
-    const notFound = response.status === 404 || response.status === 410
-    const given = seconds(cc, 's-maxage') ?? seconds(cc, 'max-age')
-    const freshMs = given !== undefined ? given * 1000 : notFound ? o.notFoundTtlMs : o.ttlMs
+    const fresh = freshness(response, cc, receivedAt, o)
+    if (fresh === undefined) return undefined
+    if (fresh.source !== 'explicit' && !o.statuses.has(response.status)) return undefined
+    const freshMs = fresh.lifetimeMs - fresh.initialAgeMs
     if (!(freshMs > 0)) return undefined
     const graceMs =
-      Math.max(seconds(cc, 'stale-while-revalidate') ?? 0, seconds(cc, 'stale-if-error') ?? 0) *
-      1000
-    return { freshMs, graceMs }
+      Math.max(
+        deltaSeconds(cc, 'stale-while-revalidate') ?? 0,
+        deltaSeconds(cc, 'stale-if-error') ?? 0,
+      ) * 1000
+    return {
+      freshMs,
+      graceMs,
+      initialAgeMs: fresh.initialAgeMs,
+      explicit: fresh.source === 'explicit',
+    }
   }
 
   /**
@@ -106,16 +123,26 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
       ctx.noStore()
       return { notShared: true }
     }
-    if (SERVER_ERRORS.has(response.status)) throw new HandlerFailed(response)
-    const times = storable(response, cc)
+    const times = storable(response, cc, Date.now())
+    // A server error gives way to a stale copy within stale-if-error (the cache keeps serving
+    // it), and is stored only when it states its own lifetime and there is no such copy.
+    if (SERVER_ERRORS.has(response.status) && (ctx.stale !== undefined || !times?.explicit)) {
+      throw new HandlerFailed(response)
+    }
     if (times === undefined) {
       // Shared with the requests that came at the same moment, stored for none.
       ctx.noStore()
       return toStored(response, 0, false)
     }
-    const entry = { ttl: times.freshMs, grace: times.graceMs }
+    // Never jittered: a response is not fresh a moment past the lifetime its headers give it.
+    const entry = { ttl: times.freshMs, grace: times.graceMs, jitter: 0 }
     ctx.setOptions(entry)
-    const stored = toStored(response, times.freshMs, cc.has('public') || cc.has('s-maxage'))
+    const stored = toStored(
+      response,
+      times.freshMs,
+      cc.has('public') || cc.has('s-maxage'),
+      times.initialAgeMs,
+    )
     const vary = [...new Set([...o.varyBy, ...headerList(response.headers.vary).map(lower)])]
     if (marker !== undefined && sameNames(vary, marker.vary)) return stored
     if (vary.length === 0) {
@@ -184,7 +211,7 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
       // stale-while-revalidate it answers at once; past it, only stale-if-error is left: wait for
       // that refresh, and serve the stale copy only if it fails.
       const cc = parseCacheControl(header(value, 'cache-control'))
-      const swrMs = (seconds(cc, 'stale-while-revalidate') ?? 0) * 1000
+      const swrMs = (deltaSeconds(cc, 'stale-while-revalidate') ?? 0) * 1000
       if (!state.soft && now >= value.t + value.f + swrMs) {
         return readThrough(key, request, run, primary, { ...state, own: undefined, soft: true })
       }
@@ -200,9 +227,11 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
       const method = request.method.toUpperCase()
       if (method !== 'GET' && method !== 'HEAD') {
         const response = await run()
-        if (o.invalidateOnWrite && UNSAFE.has(method) && response.status < 400) {
-          // RFC 9111 §4.4: a successful unsafe request invalidates the URL it targeted.
-          await invalidate(request.url).catch(() => {})
+        if (o.invalidateOnWrite && !SAFE.has(method) && response.status < 400) {
+          // RFC 9111 §4.4: a successful unsafe request invalidates the URL it targeted, and the
+          // URLs of its Location and Content-Location on the same origin.
+          const urls = [request.url, ...sameOriginUrls(request, response)]
+          await Promise.all(urls.map((url) => invalidate(url).catch(() => {})))
         }
         return ran('BYPASS', response)
       }
@@ -255,6 +284,30 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
   }
 }
 
+/**
+ * The paths (with query) of a response's `Location` and `Content-Location` that are on the
+ * request's origin: relative ones, or absolute ones naming the request's `Host`.
+ */
+function sameOriginUrls(request: HttpRequest, response: HttpResponse): string[] {
+  const host = String(request.headers.host ?? 'origin.invalid')
+  const base = `http://${host}${request.url.startsWith('/') ? request.url : `/${request.url}`}`
+  const urls: string[] = []
+  for (const name of ['location', 'content-location']) {
+    const value = response.headers[name]
+    const text = Array.isArray(value) ? value[0] : value
+    if (text === undefined) continue
+    let url: URL
+    try {
+      url = new URL(text.trim(), base)
+    } catch {
+      continue
+    }
+    if (url.host.toLowerCase() !== host.toLowerCase()) continue
+    urls.push(`${url.pathname}${url.search}`)
+  }
+  return urls
+}
+
 /** Requests the cache stays out of: ranges, and clients that ask for a fresh answer. */
 function bypassed(request: HttpRequest): boolean {
   if (request.headers.range !== undefined) return true
@@ -265,7 +318,8 @@ function bypassed(request: HttpRequest): boolean {
 
 function serve(stored: StoredResponse, request: HttpRequest): HttpResult {
   const response = fromStored(stored)
-  const ageS = Math.max(0, Math.floor((Date.now() - stored.t) / 1000))
+  // RFC 9111 §4.2.3: its age when it arrived, plus the time it has been stored.
+  const ageS = Math.max(0, Math.floor(((stored.i ?? 0) + Date.now() - stored.t) / 1000))
   const stale = Date.now() >= stored.t + stored.f
   response.headers.age = String(ageS)
   const status: CacheStatus = stale ? 'STALE' : 'HIT'

@@ -41,11 +41,15 @@ export type RunHandler = () => Promise<HttpResponse>
 
 /** Options of `httpCache`. */
 export interface HttpCacheOptions {
-  /** How long a response without `max-age` or `s-maxage` is fresh. @default '1m' */
-  ttl?: Duration
+  /**
+   * How long a response is fresh that carries no freshness information at all (no `s-maxage`,
+   * `max-age`, `Expires` or `Last-Modified`); `false`: such responses are not reused (and, unless
+   * `notFoundTtl` is given, neither are 404 and 410 without one). @default '1m'
+   */
+  ttl?: Duration | false
   /** The statuses that are stored (others are shared with concurrent identical requests, not stored). @default [200, 203, 204, 300, 301, 308, 404, 410] */
   statuses?: number[]
-  /** How long a 404 or 410 without `max-age` is kept; `false` stores none. @default '30s' */
+  /** How long a 404 or 410 without freshness information is kept; `false` stores none. @default '30s' (none with `ttl: false`) */
   notFoundTtl?: Duration | false
   /** Request headers that are always part of the key, besides those a response's `Vary` names. @default [] */
   varyBy?: string[]
@@ -53,7 +57,11 @@ export interface HttpCacheOptions {
   key?: (request: HttpRequest) => string
   /** The largest body stored, in bytes; larger responses are sent but not stored. @default 1048576 */
   maxBodyBytes?: number
-  /** A successful POST, PUT, PATCH or DELETE drops the cached GET of its URL (RFC 9111 §4.4). @default true */
+  /**
+   * A successful request with a method not known to be safe (anything but GET, HEAD, OPTIONS and
+   * TRACE) drops the cached GET of its URL and of its response's `Location` and
+   * `Content-Location` on the same origin (RFC 9111 §4.4). @default true
+   */
   invalidateOnWrite?: boolean
   /** How long requests wait for a handler before they get 504 (the handler's late answer still fills the cache). @default '30s' */
   handlerTimeout?: Duration

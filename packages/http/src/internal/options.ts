@@ -62,8 +62,13 @@ export function resolveOptions(cache: Cache, options: HttpCacheOptions) {
     )
   }
   return {
-    ttlMs: duration('ttl', o.ttl),
-    notFoundTtlMs: o.notFoundTtl === false ? 0 : duration('notFoundTtl', o.notFoundTtl),
+    // `ttl: false`: nothing without a lifetime of its own (stated or heuristic) is reused, "not
+    // found" included unless `notFoundTtl` is given.
+    ttlMs: o.ttl === false ? undefined : duration('ttl', o.ttl),
+    notFoundTtlMs:
+      o.notFoundTtl === false || (o.ttl === false && options.notFoundTtl === undefined)
+        ? undefined
+        : duration('notFoundTtl', o.notFoundTtl),
     handlerTimeoutMs: duration('handlerTimeout', o.handlerTimeout),
     statuses: new Set(statuses),
     varyBy: varyBy.map((name) => name.toLowerCase()),

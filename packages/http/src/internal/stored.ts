@@ -14,6 +14,8 @@ export interface StoredResponse {
   f: number
   /** `public` or `s-maxage`: may answer a request that carries `Authorization`. */
   a?: true
+  /** Its age when it arrived (RFC 9111 §4.2.3), in ms; absent for 0. */
+  i?: number
 }
 
 /** Where a response's `Vary` sends the lookup: its header names and a generation of the entries. */
@@ -41,7 +43,12 @@ const HOP_BY_HOP = new Set([
   'set-cookie',
 ])
 
-export function toStored(response: HttpResponse, freshMs: number, authOk: boolean): StoredResponse {
+export function toStored(
+  response: HttpResponse,
+  freshMs: number,
+  authOk: boolean,
+  initialAgeMs = 0,
+): StoredResponse {
   const connectionNamed = new Set(
     headerList(response.headers.connection).map((name) => name.toLowerCase()),
   )
@@ -59,6 +66,7 @@ export function toStored(response: HttpResponse, freshMs: number, authOk: boolea
     f: freshMs,
   }
   if (authOk) stored.a = true
+  if (initialAgeMs > 0) stored.i = initialAgeMs
   return stored
 }
 

@@ -1,0 +1,214 @@
+// The conformance failures issue 14 reported, over Express + expressCache on Redis, driven over
+// real sockets: each test is named after what was wrong.
+import type { CacheOptions } from '@cacheguard/core'
+import { describe, expect, it } from 'vitest'
+import { cachedApps } from '../test/app.js'
+import { listen, send, sleep } from '../test/server.js'
+import type { ExpressCacheOptions } from './index.js'
+
+const { cachedApp } = cachedApps('express-freshness')
+
+/** An app with one cached route, `/r`, answering `body <n>` with what `headers(n)` gives. */
+async function route(
+  headers: (run: number) => Record<string, string>,
+  options: ExpressCacheOptions = {},
+  cacheOptions: CacheOptions = {},
+  status = 200,
+) {
+  const app = cachedApp(options, cacheOptions)
+  const counter = { runs: 0, url: '' }
+  app.get('/r', (_req, res) => {
+    const n = ++counter.runs
+    res.status(status).set(headers(n)).send(`body ${n}`)
+  })
+  counter.url = `${await listen(app)}/r`
+  return counter
+}
+
+const httpDate = (ms: number) => new Date(ms).toUTCString()
+
+describe('express cache | Expires (RFC 9111 §4.2.1, §5.3)', () => {
+  it.each([
+    ['in the past', () => httpDate(Date.now() - 60_000)],
+    ['equal to Date', () => 'same'],
+    ['0', () => '0'],
+    ['not a date', () => 'tomorrow'],
+    ['a year alone, which Date.parse would read as a date to come', () => '2099'],
+  ])('was ignored: a response whose Expires is %s is not reused', async (_, expires) => {
+    const now = httpDate(Date.now())
+    const r = await route(() => {
+      const value = expires()
+      return { Date: now, Expires: value === 'same' ? now : value }
+    })
+    await send(r.url)
+    const second = await send(r.url)
+    expect(second.body.toString()).toBe('body 2')
+    expect(r.runs).toBe(2)
+  })
+
+  it('was ignored: a future Expires without max-age keeps the response fresh until then', async () => {
+    const r = await route(() => ({ Expires: httpDate(Date.now() + 3_600_000) }), { ttl: false })
+    await send(r.url)
+    const second = await send(r.url)
+    expect([second.body.toString(), second.headers['x-cache']]).toEqual(['body 1', 'HIT'])
+  })
+
+  it('max-age wins over Expires', async () => {
+    const r = await route(() => ({
+      'Cache-Control': 'max-age=3600',
+      Expires: httpDate(Date.now() - 60_000),
+    }))
+    await send(r.url)
+    expect((await send(r.url)).headers['x-cache']).toBe('HIT')
+  })
+})
+
+describe('express cache | Age (RFC 9111 §4.2.3)', () => {
+  it('was ignored: max-age=3600 with Age: 7200 is not reused', async () => {
+    const r = await route(() => ({ 'Cache-Control': 'max-age=3600', Age: '7200' }))
+    await send(r.url)
+    expect((await send(r.url)).body.toString()).toBe('body 2')
+    expect(r.runs).toBe(2)
+  })
+
+  it('was replaced on a hit: the upstream Age is added to the time stored', async () => {
+    const r = await route(() => ({ 'Cache-Control': 'max-age=3600', Age: '100' }))
+    await send(r.url)
+    await sleep(1100)
+    const hit = await send(r.url)
+    expect(hit.headers['x-cache']).toBe('HIT')
+    expect(Number(hit.headers.age)).toBeGreaterThanOrEqual(101)
+    expect(Number(hit.headers.age)).toBeLessThan(110)
+  })
+})
+
+describe('express cache | invalid max-age (RFC 9111 §4.2.1)', () => {
+  it.each([
+    ['negative', 'max-age=-1'],
+    ['quoted', 'max-age="3600"'],
+    ['not a number', 'max-age=soon'],
+  ])('fell back to the default ttl: a %s max-age means stale, not reused', async (_, cc) => {
+    const r = await route(() => ({ 'Cache-Control': cc }))
+    await send(r.url)
+    expect((await send(r.url)).body.toString()).toBe('body 2')
+  })
+})
+
+describe('express cache | jitter (RFC 9111 §4.2.4)', () => {
+  it('served STALE just past max-age with no stale directive: every URL is fetched again', async () => {
+    // A cache jittered ±50%: before, about 4 in 10 responses stayed "fresh" in the core past
+    // their max-age and were answered STALE, with no refetch.
+    const app = cachedApp({}, { jitter: 0.5 })
+    let runs = 0
+    app.get('/j/:n', (req, res) => {
+      runs++
+      res.set('Cache-Control', 'max-age=1').send(`${req.params.n} run ${runs}`)
+    })
+    const base = await listen(app)
+    const urls = Array.from({ length: 12 }, (_, n) => `${base}/j/${n}`)
+    for (const url of urls) await send(url)
+    await sleep(1200)
+    const after = await Promise.all(urls.map((url) => send(url)))
+    expect(after.map((reply) => reply.headers['x-cache'])).toEqual(urls.map(() => 'MISS'))
+    expect(runs).toBe(24)
+  })
+})
+
+describe('express cache | ttl: false', () => {
+  it('reuses nothing that carries no freshness information', async () => {
+    const r = await route(() => ({}), { ttl: false })
+    await send(r.url)
+    expect((await send(r.url)).body.toString()).toBe('body 2')
+    const notFound = await route(() => ({}), { ttl: false }, {}, 404)
+    await send(notFound.url)
+    await send(notFound.url)
+    expect(notFound.runs).toBe(2)
+  })
+
+  it('still reuses a response that states its lifetime', async () => {
+    const r = await route(() => ({ 'Cache-Control': 'max-age=60' }), { ttl: false })
+    await send(r.url)
+    expect((await send(r.url)).headers['x-cache']).toBe('HIT')
+  })
+})
+
+describe('express cache | storable statuses (RFC 9111 §3)', () => {
+  it.each([302, 307, 400, 500])(
+    'did not store a %i with explicit freshness: it is reused within max-age',
+    async (status) => {
+      const r = await route(
+        () => ({ 'Cache-Control': 'max-age=60', Location: '/elsewhere' }),
+        {},
+        {},
+        status,
+      )
+      const first = await send(r.url)
+      const second = await send(r.url)
+      expect([first.status, second.status]).toEqual([status, status])
+      expect(second.headers['x-cache']).toBe('HIT')
+      expect(r.runs).toBe(1)
+    },
+  )
+
+  it('still stores a 302 without freshness information for no one', async () => {
+    const r = await route(() => ({ Location: '/elsewhere' }), {}, {}, 302)
+    await send(r.url)
+    await send(r.url)
+    expect(r.runs).toBe(2)
+  })
+})
+
+describe('express cache | invalidation (RFC 9111 §4.4)', () => {
+  it('only POST, PUT, PATCH and DELETE invalidated: M-SEARCH, an unknown unsafe method, does too', async () => {
+    const app = cachedApp()
+    let version = 1
+    app.get('/item', (_req, res) => {
+      res.send(`version ${version}`)
+    })
+    app.all('/item', (req, res) => {
+      if (req.method === 'M-SEARCH') version++
+      res.send('ok')
+    })
+    const url = `${await listen(app)}/item`
+    await send(url)
+    expect((await send(url)).headers['x-cache']).toBe('HIT')
+    expect((await send(url, { method: 'M-SEARCH' })).status).toBe(200)
+    const after = await send(url)
+    expect([after.body.toString(), after.headers['x-cache']]).toEqual(['version 2', 'MISS'])
+  })
+
+  it('leaves a cached GET alone after OPTIONS, a safe method', async () => {
+    const r = await route(() => ({ 'Cache-Control': 'max-age=60' }))
+    await send(r.url)
+    await send(r.url, { method: 'OPTIONS' })
+    expect((await send(r.url)).headers['x-cache']).toBe('HIT')
+  })
+
+  it('drops the URLs of Location and Content-Location on the same origin, not on another', async () => {
+    const app = cachedApp()
+    const versions: Record<string, number> = { a: 1, b: 1, c: 1 }
+    app.get('/things/:id', (req, res) => {
+      res.set('Cache-Control', 'max-age=60').send(`${req.params.id} v${versions[req.params.id]}`)
+    })
+    app.post('/things', (req, res) => {
+      for (const id of Object.keys(versions)) versions[id]!++
+      res
+        .status(201)
+        .set('Location', '/things/a')
+        .set('Content-Location', `http://${req.headers.host}/things/b`)
+        .send('created')
+    })
+    app.post('/elsewhere', (_req, res) => {
+      res.status(201).set('Location', 'http://other.example/things/c').send('created')
+    })
+    const base = await listen(app)
+    for (const id of ['a', 'b', 'c']) await send(`${base}/things/${id}`)
+    await send(`${base}/elsewhere`, { method: 'POST' })
+    expect((await send(`${base}/things/c`)).headers['x-cache']).toBe('HIT')
+    await send(`${base}/things`, { method: 'POST' })
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((id) => send(`${base}/things/${id}`)))
+    expect([a!.body.toString(), a!.headers['x-cache']]).toEqual(['a v2', 'MISS'])
+    expect([b!.body.toString(), b!.headers['x-cache']]).toEqual(['b v2', 'MISS'])
+    expect([c!.body.toString(), c!.headers['x-cache']]).toEqual(['c v1', 'HIT'])
+  })
+})
