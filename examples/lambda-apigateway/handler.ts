@@ -46,8 +46,12 @@ export const handler = lambdaCache(
     if (method !== 'GET' && method !== 'HEAD') return json(405, { message: 'Method Not Allowed' })
 
     const product = await catalog.find(id)
-    // Cached too, for 30 s: unknown ids do not reach the database again and again.
-    if (product === undefined) return json(404, { message: 'No such product' })
+    // Cached too, for 30 s: unknown ids do not reach the database again and again. `public`:
+    // browsers send cookies, and a response to a request with cookies is shared only when it
+    // says it may be (the middleware's `cookies: 'private'` default).
+    if (product === undefined) {
+      return json(404, { message: 'No such product' }, { 'Cache-Control': 'public, max-age=30' })
+    }
     if (match[2] !== undefined) {
       return {
         statusCode: 200,

@@ -158,6 +158,21 @@ describe('express cache | storable statuses (RFC 9111 §3)', () => {
   })
 })
 
+describe('express cache | must-understand (RFC 9111 §5.2.2.3)', () => {
+  it('stores a 200 with must-understand, no-store: this cache knows what a 200 means', async () => {
+    const r = await route(() => ({ 'Cache-Control': 'must-understand, no-store, max-age=60' }))
+    await send(r.url)
+    expect((await send(r.url)).headers['x-cache']).toBe('HIT')
+  })
+
+  it('does not store a status it does not know (299), with must-understand, even with max-age', async () => {
+    const r = await route(() => ({ 'Cache-Control': 'must-understand, max-age=60' }), {}, {}, 299)
+    await send(r.url)
+    await send(r.url)
+    expect(r.runs).toBe(2)
+  })
+})
+
 describe('express cache | invalidation (RFC 9111 §4.4)', () => {
   it('only POST, PUT, PATCH and DELETE invalidated: M-SEARCH, an unknown unsafe method, does too', async () => {
     const app = cachedApp()
@@ -210,5 +225,65 @@ describe('express cache | invalidation (RFC 9111 §4.4)', () => {
     expect([a!.body.toString(), a!.headers['x-cache']]).toEqual(['a v2', 'MISS'])
     expect([b!.body.toString(), b!.headers['x-cache']]).toEqual(['b v2', 'MISS'])
     expect([c!.body.toString(), c!.headers['x-cache']]).toEqual(['c v1', 'HIT'])
+  })
+})
+
+describe('express cache | cookies (issue 14: a page personalised by Cookie was served to other users)', () => {
+  /** A route that greets the request's `user` cookie, with the given Cache-Control (none by default). */
+  async function greeting(options: ExpressCacheOptions = {}, cacheControl?: string) {
+    const app = cachedApp(options)
+    const counter = { runs: 0, url: '' }
+    app.get('/hello', (req, res) => {
+      counter.runs++
+      const user = /user=(\w+)/.exec(req.headers.cookie ?? '')?.[1] ?? 'stranger'
+      if (cacheControl !== undefined) res.set('Cache-Control', cacheControl)
+      res.send(`hello ${user}`)
+    })
+    counter.url = `${await listen(app)}/hello`
+    return counter
+  }
+  const as = (user: string) => ({ headers: { cookie: `user=${user}; theme=dark` } })
+
+  it('was served to other users: by default a request with Cookie neither reads nor fills the cache', async () => {
+    const r = await greeting()
+    expect((await send(r.url, as('ann'))).body.toString()).toBe('hello ann')
+    const bob = await send(r.url, as('bob'))
+    expect([bob.body.toString(), bob.headers['x-cache']]).toEqual(['hello bob', 'MISS'])
+    // Requests without cookies share the cache as before.
+    await send(r.url)
+    expect((await send(r.url)).headers['x-cache']).toBe('HIT')
+    expect((await send(r.url, as('cid'))).body.toString()).toBe('hello cid')
+    expect(r.runs).toBe(4)
+  })
+
+  it('shares a response that says it may be shared (public), cookies or not', async () => {
+    const r = await greeting({}, 'public, max-age=60')
+    await send(r.url, as('ann'))
+    const again = await send(r.url, as('bob'))
+    expect([again.body.toString(), again.headers['x-cache']]).toEqual(['hello ann', 'HIT'])
+  })
+
+  it("keys by the named cookies with cookies: ['user'], ignoring the others", async () => {
+    const r = await greeting({ cookies: ['user'] })
+    await send(r.url, as('ann'))
+    const ann = await send(r.url, { headers: { cookie: 'theme=light; user=ann' } })
+    expect([ann.body.toString(), ann.headers['x-cache']]).toEqual(['hello ann', 'HIT'])
+    const bob = await send(r.url, as('bob'))
+    expect([bob.body.toString(), bob.headers['x-cache']]).toEqual(['hello bob', 'MISS'])
+    expect(r.runs).toBe(2)
+  })
+
+  it("ignores cookies with cookies: 'ignore' (the route promises they change nothing)", async () => {
+    const r = await greeting({ cookies: 'ignore' })
+    await send(r.url, as('ann'))
+    expect((await send(r.url, as('bob'))).headers['x-cache']).toBe('HIT')
+    expect(r.runs).toBe(1)
+  })
+
+  it('refuses a cookies option that is none of these with a TypeError', () => {
+    expect(() => cachedApp({ cookies: 'all' as never })).toThrow(
+      "Expected `cookies` to be 'private'",
+    )
+    expect(() => cachedApp({ cookies: [] })).toThrow('a non-empty array of cookie names')
   })
 })

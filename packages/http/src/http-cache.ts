@@ -5,6 +5,7 @@ import { noneMatch } from './internal/etag.js'
 import { freshness } from './internal/freshness.js'
 import { headersKey, storeKey, urlKey } from './internal/key.js'
 import { resolveOptions } from './internal/options.js'
+import { noStore, PERSONAL_STATUSES, SERVER_ERRORS, understood } from './internal/statuses.js'
 import {
   fromStored,
   headerList,
@@ -45,14 +46,6 @@ class HandlerFailed extends Error {
 
 /** RFC 9110 §9.2.1: the methods known to be safe; any other one invalidates (RFC 9111 §4.4). */
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
-/** Answers to a request's own preconditions or range: never shared with another request. */
-const PERSONAL_STATUSES = new Set([206, 304, 412])
-/** The final statuses this cache knows the meaning of: any but answers to one request's own conditions or range. */
-const UNDERSTOOD = (status: number) =>
-  status >= 200 && status <= 599 && !PERSONAL_STATUSES.has(status)
-/** RFC 5861 §4: the statuses for which `stale-if-error` may serve a stale copy. */
-const SERVER_ERRORS = new Set([500, 502, 503, 504])
-
 /**
  * Creates the framework-neutral HTTP cache over `cache`; `@cacheguard/express`, `koa` and `lambda`
  * translate their requests for it. It keys by method, path, sorted query and the request headers
@@ -78,8 +71,9 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
    * `statuses` list is for heuristic freshness and the default `ttl`.
    */
   const storable = (response: HttpResponse, cc: Directives, receivedAt: number) => {
-    if (!UNDERSTOOD(response.status)) return undefined
-    if (cc.has('no-store') || cc.has('no-cache') || cc.has('private')) return undefined
+    // A status in `statuses` is one the application declares this cache understands.
+    if (!understood(response.status) && !o.statuses.has(response.status)) return undefined
+    if (noStore(cc, response.status) || cc.has('no-cache') || cc.has('private')) return undefined
     if (headerList(response.headers.vary).includes('*')) return undefined
     if (response.body.byteLength > o.maxBodyBytes) return undefined
     const fresh = freshness(response, cc, receivedAt, o)
@@ -117,7 +111,9 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     if (
       response.headers['set-cookie'] !== undefined ||
       cc.has('private') ||
-      cc.has('no-store') ||
+      // Produced for a request with cookies, it may depend on them (`cookies: 'private'`).
+      (withCookies(request) && !shareable(cc)) ||
+      noStore(cc, response.status) ||
       PERSONAL_STATUSES.has(response.status)
     ) {
       ctx.noStore()
@@ -140,10 +136,12 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     const stored = toStored(
       response,
       times.freshMs,
-      cc.has('public') || cc.has('s-maxage'),
+      shareable(cc),
       times.initialAgeMs,
     )
-    const vary = [...new Set([...o.varyBy, ...headerList(response.headers.vary).map(lower)])]
+    const vary = [
+      ...new Set([...o.varyBy, ...o.cookieKeys, ...headerList(response.headers.vary).map(lower)]),
+    ]
     if (marker !== undefined && sameNames(vary, marker.vary)) return stored
     if (vary.length === 0) {
       if (marker === undefined) return stored
@@ -204,6 +202,10 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     // Not to be shared (a cookie, `private`): the request that produced it keeps it; the others
     // run their own handler.
     if (!isStored(value)) return ran(state.own ? 'MISS' : 'BYPASS', state.own ?? (await run()))
+    // A request with cookies only gets a response that says it may be shared.
+    if (state.own === undefined && value.a !== true && withCookies(request)) {
+      return ran('BYPASS', await run())
+    }
     if (value.f === 0) return state.own ? ran('MISS', state.own) : shared(fromStored(value))
     const now = Date.now()
     if (now >= value.t + value.f) {
@@ -240,13 +242,15 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
       const authorized = request.headers.authorization !== undefined
       if (method === 'HEAD' || authorized) {
         // Served from a stored GET, never coalesced: a HEAD has no body to store, and requests
-        // with credentials are each their own (RFC 9111 §3.5).
+        // with credentials are each their own (RFC 9111 §3.5). Either only gets a response that
+        // says it may be shared when it carries credentials or (by default) cookies.
         const stored = await lookup(primary, request)
-        if (stored !== undefined && (!authorized || stored.a === true)) {
+        const personal = authorized || withCookies(request)
+        if (stored !== undefined && (!personal || stored.a === true)) {
           return serve(stored, request)
         }
         const response = await run()
-        if (authorized && method === 'GET') await storeAuthorized(primary, request, response)
+        if (authorized && method === 'GET') await storeShareable(primary, request, response)
         return ran('BYPASS', response)
       }
       return readThrough(primary, request, run, primary, {})
@@ -271,8 +275,17 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     return isStored(value) && value.f > 0 ? value : undefined
   }
 
+  /**
+   * Whether a request carries cookies that, with `cookies: 'private'` (the default), keep it from
+   * any response that does not say it may be shared: a response may depend on a cookie without a
+   * `Vary` saying so.
+   */
+  function withCookies(request: HttpRequest): boolean {
+    return o.cookies === 'private' && request.headers.cookie !== undefined
+  }
+
   /** A response to a request with `Authorization` is stored only when `public` or `s-maxage` allows it. */
-  async function storeAuthorized(primary: string, request: HttpRequest, response: HttpResponse) {
+  async function storeShareable(primary: string, request: HttpRequest, response: HttpResponse) {
     const cc = parseCacheControl(response.headers['cache-control'])
     if (!cc.has('public') && !cc.has('s-maxage')) return
     if (response.headers['set-cookie'] !== undefined) return
@@ -306,6 +319,11 @@ function sameOriginUrls(request: HttpRequest, response: HttpResponse): string[] 
     urls.push(`${url.pathname}${url.search}`)
   }
   return urls
+}
+
+/** `public` or `s-maxage`: the response may answer requests with credentials or cookies. */
+function shareable(cc: Directives): boolean {
+  return cc.has('public') || cc.has('s-maxage')
 }
 
 /** Requests the cache stays out of: ranges, and clients that ask for a fresh answer. */

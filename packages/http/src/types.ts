@@ -51,6 +51,14 @@ export interface HttpCacheOptions {
   statuses?: number[]
   /** How long a 404 or 410 without freshness information is kept; `false` stores none. @default '30s' (none with `ttl: false`) */
   notFoundTtl?: Duration | false
+  /**
+   * What a request's `Cookie` does. `'private'`: a request with cookies is neither served from
+   * nor stored into the shared cache, unless the response is `public` or has `s-maxage` (as with
+   * `Authorization`), since a response may depend on a cookie without saying so. `'ignore'`:
+   * cookies are not looked at. A list of cookie names: those cookies' values are part of the key,
+   * the others are ignored. @default 'private'
+   */
+  cookies?: 'private' | 'ignore' | string[]
   /** Request headers that are always part of the key, besides those a response's `Vary` names. @default [] */
   varyBy?: string[]
   /** Computes the key's URL part from the request (the method and `Vary` headers are added). @default the path with its query parameters sorted */

@@ -166,6 +166,21 @@ describe.each(formats)('lambda cache | $name', ({ event, requestId, withCookies 
     expect(app.runs).toBe(3)
   })
 
+  it('never hands a response made for one request with cookies to another (cookies: private)', async () => {
+    const app = harness(redis, fresh(), async (e) => {
+      const cookie =
+        e.headers?.cookie ?? e.headers?.Cookie ?? (e as { cookies?: string[] }).cookies?.join('; ')
+      return json({ user: /user=(\w+)/.exec(cookie ?? '')?.[1] ?? null })
+    })
+    const ann = await app.invoke(build({ cookies: ['user=ann', 'theme=dark'] }))
+    const bob = await app.invoke(build({ cookies: ['user=bob'] }))
+    expect([JSON.parse(ann.body!), JSON.parse(bob.body!)]).toEqual([
+      { user: 'ann' },
+      { user: 'bob' },
+    ])
+    expect(app.runs).toBe(2)
+  })
+
   it('answers If-None-Match with 304, its ETag and Cache-Control, and an empty body', async () => {
     const app = harness(redis, fresh(), async () => json({ id: 42 }, { ETag: '"v7"' }))
     await app.invoke(build())

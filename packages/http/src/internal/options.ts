@@ -12,6 +12,7 @@ const DEFAULTS = {
   statuses: [200, 203, 204, 300, 301, 308, 404, 410],
   notFoundTtl: '30s',
   varyBy: [] as string[],
+  cookies: 'private',
   maxBodyBytes: 1024 * 1024,
   invalidateOnWrite: true,
   handlerTimeout: '30s',
@@ -46,6 +47,20 @@ export function resolveOptions(cache: Cache, options: HttpCacheOptions) {
       `Expected \`varyBy\` to be an array of header names, got ${describeValue(varyBy)}`,
     )
   }
+  const cookies = o.cookies as unknown
+  if (
+    cookies !== 'private' &&
+    cookies !== 'ignore' &&
+    !(
+      Array.isArray(cookies) &&
+      cookies.length > 0 &&
+      cookies.every((name) => typeof name === 'string' && /^[!#$%&'*+\-.^_`|~\w]+$/.test(name))
+    )
+  ) {
+    throw new TypeError(
+      `Expected \`cookies\` to be 'private', 'ignore' or a non-empty array of cookie names, got ${describeValue(cookies)}`,
+    )
+  }
   if (o.key !== undefined && typeof o.key !== 'function') {
     throw new TypeError(
       `Expected \`key\` to be a function of the request, got ${describeValue(o.key)}`,
@@ -72,6 +87,9 @@ export function resolveOptions(cache: Cache, options: HttpCacheOptions) {
     handlerTimeoutMs: duration('handlerTimeout', o.handlerTimeout),
     statuses: new Set(statuses),
     varyBy: varyBy.map((name) => name.toLowerCase()),
+    cookies: Array.isArray(cookies) ? 'named' : (cookies as 'private' | 'ignore'),
+    /** The named cookies, as the key's part names (`cookie:session`). */
+    cookieKeys: Array.isArray(cookies) ? cookies.map((name: string) => `cookie:${name}`) : [],
     key: o.key as ((request: HttpRequest) => string) | undefined,
     maxBodyBytes: o.maxBodyBytes,
     invalidateOnWrite: o.invalidateOnWrite,
