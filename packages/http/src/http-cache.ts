@@ -133,12 +133,7 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     // Never jittered: a response is not fresh a moment past the lifetime its headers give it.
     const entry = { ttl: times.freshMs, grace: times.graceMs, jitter: 0 }
     ctx.setOptions(entry)
-    const stored = toStored(
-      response,
-      times.freshMs,
-      shareable(cc),
-      times.initialAgeMs,
-    )
+    const stored = toStored(response, times.freshMs, shareable(cc), times.initialAgeMs)
     const vary = [
       ...new Set([...o.varyBy, ...o.cookieKeys, ...headerList(response.headers.vary).map(lower)]),
     ]
