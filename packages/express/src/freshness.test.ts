@@ -287,3 +287,28 @@ describe('express cache | cookies (issue 14: a page personalised by Cookie was s
     expect(() => cachedApp({ cookies: [] })).toThrow('a non-empty array of cookie names')
   })
 })
+
+describe("express cache | a client's If-Modified-Since (RFC 9110 §13.1.3, §13.2.2)", () => {
+  it('got a full 200 from a stored response: it is answered 304 when nothing changed since', async () => {
+    const modified = httpDate(Date.now() - 3_600_000)
+    const r = await route(() => ({
+      'Cache-Control': 'max-age=60',
+      'Last-Modified': modified,
+      ETag: '"v1"',
+    }))
+    await send(r.url)
+    const since = (ms: number, extra: Record<string, string> = {}) =>
+      send(r.url, { headers: { 'If-Modified-Since': httpDate(ms), ...extra } })
+    const unchanged = await since(Date.now())
+    expect([unchanged.status, unchanged.body.length, unchanged.headers['last-modified']]).toEqual([
+      304,
+      0,
+      modified,
+    ])
+    expect((await since(Date.now() - 7_200_000)).status).toBe(200)
+    // If-None-Match takes precedence: a tag that does not match means the full response.
+    expect((await since(Date.now(), { 'If-None-Match': '"v0"' })).status).toBe(200)
+    expect((await send(r.url, { headers: { 'If-Modified-Since': 'yesterday' } })).status).toBe(200)
+    expect(r.runs).toBe(1)
+  })
+})

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { type Cache, CacheGuardError, type LoaderContext } from '@cacheguard/core'
 import { type Directives, deltaSeconds, parseCacheControl } from './internal/cache-control.js'
-import { noneMatch } from './internal/etag.js'
+import { notModified } from './internal/conditional.js'
 import { freshness } from './internal/freshness.js'
 import { headersKey, storeKey, urlKey } from './internal/key.js'
 import { resolveOptions } from './internal/options.js'
@@ -336,11 +336,18 @@ function serve(stored: StoredResponse, request: HttpRequest): HttpResult {
   const stale = Date.now() >= stored.t + stored.f
   response.headers.age = String(ageS)
   const status: CacheStatus = stale ? 'STALE' : 'HIT'
-  const etag = header(stored, 'etag')
-  if (noneMatch(request.headers['if-none-match'], etag)) {
+  if (notModified(request, stored)) {
     // RFC 9110 §15.4.5: a 304 carries the validators and caching headers a 200 would, no body.
     const kept: Record<string, string | string[] | undefined> = { age: response.headers.age }
-    for (const name of ['etag', 'cache-control', 'content-location', 'date', 'expires', 'vary']) {
+    for (const name of [
+      'etag',
+      'cache-control',
+      'content-location',
+      'date',
+      'expires',
+      'vary',
+      'last-modified',
+    ]) {
       if (response.headers[name] !== undefined) kept[name] = response.headers[name]
     }
     return answer(status, { status: 304, headers: kept, body: new Uint8Array(0) })
