@@ -312,3 +312,38 @@ describe("express cache | a client's If-Modified-Since (RFC 9110 §13.1.3, §13.
     expect(r.runs).toBe(1)
   })
 })
+
+describe('express cache | targeted fields (RFC 9213)', () => {
+  it('goes by CacheGuard-Cache-Control, which never leaves: downstream sees Cache-Control alone', async () => {
+    const r = await route(() => ({
+      'Cache-Control': 'max-age=0',
+      'CacheGuard-Cache-Control': 'max-age=300',
+      Expires: httpDate(Date.now() - 60_000),
+    }))
+    const first = await send(r.url)
+    const second = await send(r.url)
+    expect([second.headers['x-cache'], second.body.toString()]).toEqual(['HIT', 'body 1'])
+    for (const reply of [first, second]) {
+      expect(reply.headers['cache-control']).toBe('max-age=0')
+      expect(reply.headers['cacheguard-cache-control']).toBeUndefined()
+    }
+  })
+
+  it('goes by CDN-Cache-Control only with cdnCacheControl: true', async () => {
+    const headers = () => ({ 'Cache-Control': 'no-store', 'CDN-Cache-Control': 'max-age=60' })
+    const off = await route(headers)
+    await send(off.url)
+    await send(off.url)
+    expect(off.runs).toBe(2)
+    const on = await route(headers, { cdnCacheControl: true })
+    await send(on.url)
+    const hit = await send(on.url)
+    expect([hit.headers['x-cache'], hit.headers['cdn-cache-control']]).toEqual([
+      'HIT',
+      'max-age=60',
+    ])
+    expect(() => cachedApp({ cdnCacheControl: 'yes' as never })).toThrow(
+      'Expected `cdnCacheControl` to be a boolean',
+    )
+  })
+})

@@ -16,6 +16,7 @@ import {
   toStored,
   type VaryMarker,
 } from './internal/stored.js'
+import { OWN_FIELD, responseDirectives } from './internal/targeted.js'
 import type {
   CacheStatus,
   HttpCacheOptions,
@@ -70,13 +71,18 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
    * off. A lifetime the response states makes any status this cache understands storable; the
    * `statuses` list is for heuristic freshness and the default `ttl`.
    */
-  const storable = (response: HttpResponse, cc: Directives, receivedAt: number) => {
+  const storable = (
+    response: HttpResponse,
+    cc: Directives,
+    receivedAt: number,
+    targeted: boolean,
+  ) => {
     // A status in `statuses` is one the application declares this cache understands.
     if (!understood(response.status) && !o.statuses.has(response.status)) return undefined
     if (noStore(cc, response.status) || cc.has('no-cache') || cc.has('private')) return undefined
     if (headerList(response.headers.vary).includes('*')) return undefined
     if (response.body.byteLength > o.maxBodyBytes) return undefined
-    const fresh = freshness(response, cc, receivedAt, o)
+    const fresh = freshness(response, cc, receivedAt, o, !targeted)
     if (fresh === undefined) return undefined
     if (fresh.source !== 'explicit' && !o.statuses.has(response.status)) return undefined
     const freshMs = fresh.lifetimeMs - fresh.initialAgeMs
@@ -89,6 +95,7 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     return {
       freshMs,
       graceMs,
+      swrMs: (deltaSeconds(cc, 'stale-while-revalidate') ?? 0) * 1000,
       initialAgeMs: fresh.initialAgeMs,
       explicit: fresh.source === 'explicit',
     }
@@ -105,7 +112,7 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     response: HttpResponse,
     marker: VaryMarker | undefined,
   ): Promise<StoredResponse | VaryMarker | NotShared> => {
-    const cc = parseCacheControl(response.headers['cache-control'])
+    const { cc, targeted } = responseDirectives(response.headers, o.cdnCacheControl)
     // Never handed to another client: its cookie, or what it says is private, stays with it; and
     // an answer to this request's own conditions (304, 412) or range (206) means nothing to others.
     if (
@@ -119,7 +126,7 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
       ctx.noStore()
       return { notShared: true }
     }
-    const times = storable(response, cc, Date.now())
+    const times = storable(response, cc, Date.now(), targeted)
     // A server error gives way to a stale copy within stale-if-error (the cache keeps serving
     // it), and is stored only when it states its own lifetime and there is no such copy.
     if (SERVER_ERRORS.has(response.status) && (ctx.stale !== undefined || !times?.explicit)) {
@@ -133,7 +140,7 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     // Never jittered: a response is not fresh a moment past the lifetime its headers give it.
     const entry = { ttl: times.freshMs, grace: times.graceMs, jitter: 0 }
     ctx.setOptions(entry)
-    const stored = toStored(response, times.freshMs, shareable(cc), times.initialAgeMs)
+    const stored = toStored(response, times.freshMs, shareable(cc), times.initialAgeMs, times.swrMs)
     const vary = [
       ...new Set([...o.varyBy, ...o.cookieKeys, ...headerList(response.headers.vary).map(lower)]),
     ]
@@ -207,8 +214,12 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
       // Stale (a refresh may be running this request's handler in the background). Within
       // stale-while-revalidate it answers at once; past it, only stale-if-error is left: wait for
       // that refresh, and serve the stale copy only if it fails.
-      const cc = parseCacheControl(header(value, 'cache-control'))
-      const swrMs = (deltaSeconds(cc, 'stale-while-revalidate') ?? 0) * 1000
+      const swrMs =
+        value.w ??
+        (deltaSeconds(
+          parseCacheControl(header(value, 'cache-control')),
+          'stale-while-revalidate',
+        ) ?? 0) * 1000
       if (!state.soft && now >= value.t + value.f + swrMs) {
         return readThrough(key, request, run, primary, { ...state, own: undefined, soft: true })
       }
@@ -281,7 +292,7 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
 
   /** A response to a request with `Authorization` is stored only when `public` or `s-maxage` allows it. */
   async function storeShareable(primary: string, request: HttpRequest, response: HttpResponse) {
-    const cc = parseCacheControl(response.headers['cache-control'])
+    const { cc } = responseDirectives(response.headers, o.cdnCacheControl)
     if (!cc.has('public') && !cc.has('s-maxage')) return
     if (response.headers['set-cookie'] !== undefined) return
     await cache
@@ -383,10 +394,12 @@ function labelled(response: HttpResponse, status: CacheStatus, detail?: string):
         : status === 'MISS'
           ? 'fwd=uri-miss'
           : 'fwd=bypass'
+  // cacheguard's own targeted field speaks to this cache only: it never leaves.
+  const { [OWN_FIELD]: _own, ...headers } = response.headers
   return {
     ...response,
     headers: {
-      ...response.headers,
+      ...headers,
       'x-cache': status,
       'cache-status': `cacheguard; ${parameter}${detail ? `; detail=${detail}` : ''}`,
     },

@@ -52,6 +52,13 @@ export interface HttpCacheOptions {
   /** How long a 404 or 410 without freshness information is kept; `false` stores none. @default '30s' (none with `ttl: false`) */
   notFoundTtl?: Duration | false
   /**
+   * Go by `CDN-Cache-Control` (RFC 9213) when a response has it, instead of `Cache-Control` and
+   * `Expires`. Whatever this says, a response's `CacheGuard-Cache-Control` goes first: a targeted
+   * field for this cache alone, removed before the response leaves (`max-age=300` here while
+   * browsers see `Cache-Control: max-age=0`). @default false
+   */
+  cdnCacheControl?: boolean
+  /**
    * What a request's `Cookie` does. `'private'`: a request with cookies is neither served from
    * nor stored into the shared cache, unless the response is `public` or has `s-maxage` (as with
    * `Authorization`), since a response may depend on a cookie without saying so. `'ignore'`:

@@ -32,15 +32,17 @@ export interface DefaultLifetimes {
  * response stale (lifetime 0), never fresh for the default. Without any: heuristic freshness from
  * `Last-Modified` when the response allows it, else the cache's default. `undefined`: the response
  * has no lifetime at all (no explicit or heuristic freshness, and no default for it).
+ * `useExpires: false` for directives from a targeted field, which replace `Expires` too.
  */
 export function freshness(
   response: HttpResponse,
   cc: Directives,
   receivedAt: number,
   defaults: DefaultLifetimes,
+  useExpires = true,
 ): Freshness | undefined {
   const initialAgeMs = initialAge(response, receivedAt)
-  const explicit = explicitLifetime(response, cc, receivedAt)
+  const explicit = explicitLifetime(response, cc, receivedAt, useExpires)
   if (explicit !== undefined) return { source: 'explicit', lifetimeMs: explicit, initialAgeMs }
   const heuristic = heuristicLifetime(response, receivedAt)
   if (heuristic !== undefined) return { source: 'heuristic', lifetimeMs: heuristic, initialAgeMs }
@@ -55,6 +57,7 @@ function explicitLifetime(
   response: HttpResponse,
   cc: Directives,
   receivedAt: number,
+  useExpires: boolean,
 ): number | undefined {
   for (const name of ['s-maxage', 'max-age']) {
     if (!cc.has(name)) continue
@@ -62,7 +65,7 @@ function explicitLifetime(
     // A negative, quoted or otherwise malformed value: stale, not "no information".
     return seconds === undefined ? 0 : seconds * 1000
   }
-  const expires = first(response.headers.expires)
+  const expires = useExpires ? first(response.headers.expires) : undefined
   if (expires === undefined) return undefined
   const expiresAt = parseHttpDate(expires, receivedAt)
   // An invalid date, "0" included, means already expired (§5.3).

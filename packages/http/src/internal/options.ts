@@ -13,6 +13,7 @@ const DEFAULTS = {
   notFoundTtl: '30s',
   varyBy: [] as string[],
   cookies: 'private',
+  cdnCacheControl: false,
   maxBodyBytes: 1024 * 1024,
   invalidateOnWrite: true,
   handlerTimeout: '30s',
@@ -61,6 +62,11 @@ export function resolveOptions(cache: Cache, options: HttpCacheOptions) {
       `Expected \`cookies\` to be 'private', 'ignore' or a non-empty array of cookie names, got ${describeValue(cookies)}`,
     )
   }
+  if (typeof o.cdnCacheControl !== 'boolean') {
+    throw new TypeError(
+      `Expected \`cdnCacheControl\` to be a boolean, got ${describeValue(o.cdnCacheControl)}`,
+    )
+  }
   if (o.key !== undefined && typeof o.key !== 'function') {
     throw new TypeError(
       `Expected \`key\` to be a function of the request, got ${describeValue(o.key)}`,
@@ -87,6 +93,7 @@ export function resolveOptions(cache: Cache, options: HttpCacheOptions) {
     handlerTimeoutMs: duration('handlerTimeout', o.handlerTimeout),
     statuses: new Set(statuses),
     varyBy: varyBy.map((name) => name.toLowerCase()),
+    cdnCacheControl: o.cdnCacheControl,
     cookies: Array.isArray(cookies) ? 'named' : (cookies as 'private' | 'ignore'),
     /** The named cookies, as the key's part names (`cookie:session`). */
     cookieKeys: Array.isArray(cookies) ? cookies.map((name: string) => `cookie:${name}`) : [],

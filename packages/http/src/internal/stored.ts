@@ -16,6 +16,8 @@ export interface StoredResponse {
   a?: true
   /** Its age when it arrived (RFC 9111 §4.2.3), in ms; absent for 0. */
   i?: number
+  /** Its `stale-while-revalidate` in ms, from the directives the cache went by; absent for 0. */
+  w?: number
 }
 
 /** Where a response's `Vary` sends the lookup: its header names and a generation of the entries. */
@@ -41,6 +43,8 @@ const HOP_BY_HOP = new Set([
   'proxy-authenticate',
   'proxy-authorization',
   'set-cookie',
+  // cacheguard's own targeted field (internal/targeted.ts): for this cache only, never served.
+  'cacheguard-cache-control',
 ])
 
 export function toStored(
@@ -48,6 +52,7 @@ export function toStored(
   freshMs: number,
   authOk: boolean,
   initialAgeMs = 0,
+  swrMs = 0,
 ): StoredResponse {
   const connectionNamed = new Set(
     headerList(response.headers.connection).map((name) => name.toLowerCase()),
@@ -67,6 +72,7 @@ export function toStored(
   }
   if (authOk) stored.a = true
   if (initialAgeMs > 0) stored.i = initialAgeMs
+  if (swrMs > 0) stored.w = swrMs
   return stored
 }
 

@@ -1,0 +1,31 @@
+import type { HttpResponse } from '../types.js'
+import { type Directives, parseCacheControl } from './cache-control.js'
+
+/**
+ * cacheguard's own targeted cache-control field (RFC 9213): it speaks to this cache only, and is
+ * removed before the response leaves, so downstream caches and browsers go by `Cache-Control`.
+ */
+export const OWN_FIELD = 'cacheguard-cache-control'
+
+/** The directives this cache goes by, and whether they came from a targeted field. */
+export interface ResponseDirectives {
+  cc: Directives
+  /** From `CacheGuard-Cache-Control` or `CDN-Cache-Control`: `Cache-Control` and `Expires` are ignored. */
+  targeted: boolean
+}
+
+/**
+ * RFC 9213 §2.1: the first targeted field present in this cache's list (its own, then, with
+ * `cdnCacheControl`, `CDN-Cache-Control`) replaces `Cache-Control` and `Expires`; without one,
+ * `Cache-Control` rules.
+ */
+export function responseDirectives(
+  headers: HttpResponse['headers'],
+  cdnCacheControl: boolean,
+): ResponseDirectives {
+  for (const name of cdnCacheControl ? [OWN_FIELD, 'cdn-cache-control'] : [OWN_FIELD]) {
+    const value = headers[name]
+    if (value !== undefined) return { cc: parseCacheControl(value), targeted: true }
+  }
+  return { cc: parseCacheControl(headers['cache-control']), targeted: false }
+}
