@@ -347,3 +347,23 @@ describe('express cache | targeted fields (RFC 9213)', () => {
     )
   })
 })
+
+describe('express cache | must-revalidate (RFC 9111 §5.2.2.2)', () => {
+  it.each(['must-revalidate', 'proxy-revalidate'])(
+    'never serves stale with %s, not even within stale-while-revalidate or stale-if-error',
+    async (directive) => {
+      const r = await route(
+        (n) => ({
+          'Cache-Control': `max-age=1, stale-while-revalidate=60, stale-if-error=60, ${directive}`,
+          'X-Run': String(n),
+        }),
+        {},
+        {},
+      )
+      await send(r.url)
+      await sleep(1100)
+      const after = await send(r.url)
+      expect([after.headers['x-cache'], after.body.toString()]).toEqual(['MISS', 'body 2'])
+    },
+  )
+})

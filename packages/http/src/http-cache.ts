@@ -87,15 +87,15 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     if (fresh.source !== 'explicit' && !o.statuses.has(response.status)) return undefined
     const freshMs = fresh.lifetimeMs - fresh.initialAgeMs
     if (!(freshMs > 0)) return undefined
-    const graceMs =
-      Math.max(
-        deltaSeconds(cc, 'stale-while-revalidate') ?? 0,
-        deltaSeconds(cc, 'stale-if-error') ?? 0,
-      ) * 1000
+    // must-revalidate and proxy-revalidate (RFC 9111 §5.2.2.2, §5.2.2.8): never served stale,
+    // not within stale-while-revalidate or stale-if-error either.
+    const neverStale = cc.has('must-revalidate') || cc.has('proxy-revalidate')
+    const swrMs = neverStale ? 0 : (deltaSeconds(cc, 'stale-while-revalidate') ?? 0) * 1000
+    const sieMs = neverStale ? 0 : (deltaSeconds(cc, 'stale-if-error') ?? 0) * 1000
     return {
       freshMs,
-      graceMs,
-      swrMs: (deltaSeconds(cc, 'stale-while-revalidate') ?? 0) * 1000,
+      graceMs: Math.max(swrMs, sieMs),
+      swrMs,
       initialAgeMs: fresh.initialAgeMs,
       explicit: fresh.source === 'explicit',
     }
