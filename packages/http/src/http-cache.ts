@@ -1,11 +1,21 @@
 import { randomUUID } from 'node:crypto'
 import { type Cache, CacheGuardError, type LoaderContext } from '@cacheguard/core'
-import { type Directives, deltaSeconds, parseCacheControl } from './internal/cache-control.js'
-import { notModified } from './internal/conditional.js'
-import { freshness } from './internal/freshness.js'
+import {
+  answer,
+  gatewayTimeout,
+  header,
+  notFound,
+  ran,
+  serve,
+  shared,
+  unavailable,
+} from './internal/answers.js'
+import { deltaSeconds, parseCacheControl } from './internal/cache-control.js'
+import { SAFE, sameOriginUrls } from './internal/invalidation.js'
 import { headersKey, storeKey, urlKey } from './internal/key.js'
 import { resolveOptions } from './internal/options.js'
-import { noStore, PERSONAL_STATUSES, SERVER_ERRORS, understood } from './internal/statuses.js'
+import { noStore, PERSONAL_STATUSES, SERVER_ERRORS } from './internal/statuses.js'
+import { shareable, storable } from './internal/storable.js'
 import {
   fromStored,
   headerList,
@@ -16,9 +26,8 @@ import {
   toStored,
   type VaryMarker,
 } from './internal/stored.js'
-import { OWN_FIELD, responseDirectives } from './internal/targeted.js'
+import { responseDirectives } from './internal/targeted.js'
 import type {
-  CacheStatus,
   HttpCacheOptions,
   HttpRequest,
   HttpResponse,
@@ -45,8 +54,6 @@ class HandlerFailed extends Error {
   }
 }
 
-/** RFC 9110 §9.2.1: the methods known to be safe; any other one invalidates (RFC 9111 §4.4). */
-const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 /**
  * Creates the framework-neutral HTTP cache over `cache`; `@cacheguard/express`, `koa` and `lambda`
  * translate their requests for it. It keys by method, path, sorted query and the request headers
@@ -64,42 +71,6 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
   const primaryKey = (url: string) => storeKey(`http:GET:${url}`)
   const variantKey = (primary: string, marker: VaryMarker, request: HttpRequest) =>
     storeKey(`${primary}|${marker.gen}|${headersKey(request, marker.vary)}`)
-
-  /**
-   * The times of a response that may be stored, or `undefined` when it may not (RFC 9111 §3):
-   * `freshMs` is what is left of its freshness lifetime (§4.2) once its age on arrival is taken
-   * off. A lifetime the response states makes any status this cache understands storable; the
-   * `statuses` list is for heuristic freshness and the default `ttl`.
-   */
-  const storable = (
-    response: HttpResponse,
-    cc: Directives,
-    receivedAt: number,
-    targeted: boolean,
-  ) => {
-    // A status in `statuses` is one the application declares this cache understands.
-    if (!understood(response.status) && !o.statuses.has(response.status)) return undefined
-    if (noStore(cc, response.status) || cc.has('no-cache') || cc.has('private')) return undefined
-    if (headerList(response.headers.vary).includes('*')) return undefined
-    if (response.body.byteLength > o.maxBodyBytes) return undefined
-    const fresh = freshness(response, cc, receivedAt, o, !targeted)
-    if (fresh === undefined) return undefined
-    if (fresh.source !== 'explicit' && !o.statuses.has(response.status)) return undefined
-    const freshMs = fresh.lifetimeMs - fresh.initialAgeMs
-    if (!(freshMs > 0)) return undefined
-    // must-revalidate and proxy-revalidate (RFC 9111 §5.2.2.2, §5.2.2.8): never served stale,
-    // not within stale-while-revalidate or stale-if-error either.
-    const neverStale = cc.has('must-revalidate') || cc.has('proxy-revalidate')
-    const swrMs = neverStale ? 0 : (deltaSeconds(cc, 'stale-while-revalidate') ?? 0) * 1000
-    const sieMs = neverStale ? 0 : (deltaSeconds(cc, 'stale-if-error') ?? 0) * 1000
-    return {
-      freshMs,
-      graceMs: Math.max(swrMs, sieMs),
-      swrMs,
-      initialAgeMs: fresh.initialAgeMs,
-      explicit: fresh.source === 'explicit',
-    }
-  }
 
   /**
    * Decides, inside the cache's load, what becomes of the response this request's handler
@@ -126,7 +97,7 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
       ctx.noStore()
       return { notShared: true }
     }
-    const times = storable(response, cc, Date.now(), targeted)
+    const times = storable(response, cc, Date.now(), targeted, o)
     // A server error gives way to a stale copy within stale-if-error (the cache keeps serving
     // it), and is stored only when it states its own lifetime and there is no such copy.
     if (SERVER_ERRORS.has(response.status) && (ctx.stale !== undefined || !times?.explicit)) {
@@ -303,119 +274,12 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
   }
 }
 
-/**
- * The paths (with query) of a response's `Location` and `Content-Location` that are on the
- * request's origin: relative ones, or absolute ones naming the request's `Host`.
- */
-function sameOriginUrls(request: HttpRequest, response: HttpResponse): string[] {
-  const host = String(request.headers.host ?? 'origin.invalid')
-  const base = `http://${host}${request.url.startsWith('/') ? request.url : `/${request.url}`}`
-  const urls: string[] = []
-  for (const name of ['location', 'content-location']) {
-    const value = response.headers[name]
-    const text = Array.isArray(value) ? value[0] : value
-    if (text === undefined) continue
-    let url: URL
-    try {
-      url = new URL(text.trim(), base)
-    } catch {
-      continue
-    }
-    if (url.host.toLowerCase() !== host.toLowerCase()) continue
-    urls.push(`${url.pathname}${url.search}`)
-  }
-  return urls
-}
-
-/** `public` or `s-maxage`: the response may answer requests with credentials or cookies. */
-function shareable(cc: Directives): boolean {
-  return cc.has('public') || cc.has('s-maxage')
-}
-
 /** Requests the cache stays out of: ranges, and clients that ask for a fresh answer. */
 function bypassed(request: HttpRequest): boolean {
   if (request.headers.range !== undefined) return true
   const cc = parseCacheControl(request.headers['cache-control'])
   if (cc.has('no-store') || cc.has('no-cache')) return true
   return /no-cache/i.test(String(request.headers.pragma ?? ''))
-}
-
-function serve(stored: StoredResponse, request: HttpRequest): HttpResult {
-  const response = fromStored(stored)
-  // RFC 9111 §4.2.3: its age when it arrived, plus the time it has been stored.
-  const ageS = Math.max(0, Math.floor(((stored.i ?? 0) + Date.now() - stored.t) / 1000))
-  const stale = Date.now() >= stored.t + stored.f
-  response.headers.age = String(ageS)
-  const status: CacheStatus = stale ? 'STALE' : 'HIT'
-  if (notModified(request, stored)) {
-    // RFC 9110 §15.4.5: a 304 carries the validators and caching headers a 200 would, no body.
-    const kept: Record<string, string | string[] | undefined> = { age: response.headers.age }
-    for (const name of [
-      'etag',
-      'cache-control',
-      'content-location',
-      'date',
-      'expires',
-      'vary',
-      'last-modified',
-    ]) {
-      if (response.headers[name] !== undefined) kept[name] = response.headers[name]
-    }
-    return answer(status, { status: 304, headers: kept, body: new Uint8Array(0) })
-  }
-  if (request.method.toUpperCase() === 'HEAD') response.body = new Uint8Array(0)
-  return answer(status, response)
-}
-
-function header(stored: StoredResponse, name: string): string | undefined {
-  return stored.h.find(([n]) => n === name)?.[1]
-}
-
-function answer(status: CacheStatus, response: HttpResponse, detail?: string): HttpResult {
-  return { status, response: labelled(response, status, detail), ran: false }
-}
-
-function ran(status: CacheStatus, response: HttpResponse): HttpResult {
-  return { status, response: labelled(response, status), ran: true }
-}
-
-/** A response produced by another request's handler at the same moment, not stored. */
-function shared(response: HttpResponse): HttpResult {
-  return { status: 'MISS', response: labelled(response, 'MISS', 'collapsed'), ran: false }
-}
-
-/** Sets `X-Cache` and `Cache-Status` (RFC 9211), on a copy of the headers. */
-function labelled(response: HttpResponse, status: CacheStatus, detail?: string): HttpResponse {
-  const parameter =
-    status === 'HIT'
-      ? 'hit'
-      : status === 'STALE'
-        ? 'hit; fwd=stale'
-        : status === 'MISS'
-          ? 'fwd=uri-miss'
-          : 'fwd=bypass'
-  // cacheguard's own targeted field speaks to this cache only: it never leaves.
-  const { [OWN_FIELD]: _own, ...headers } = response.headers
-  return {
-    ...response,
-    headers: {
-      ...headers,
-      'x-cache': status,
-      'cache-status': `cacheguard; ${parameter}${detail ? `; detail=${detail}` : ''}`,
-    },
-  }
-}
-
-function notFound(): HttpResponse {
-  return { status: 404, headers: { 'content-length': '0' }, body: new Uint8Array(0) }
-}
-
-function gatewayTimeout(): HttpResponse {
-  return { status: 504, headers: { 'content-length': '0' }, body: new Uint8Array(0) }
-}
-
-function unavailable(): HttpResponse {
-  return { status: 503, headers: { 'content-length': '0' }, body: new Uint8Array(0) }
 }
 
 function once(run: RunHandler): RunHandler {

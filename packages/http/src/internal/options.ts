@@ -20,6 +20,9 @@ const DEFAULTS = {
 } as const satisfies HttpCacheOptions
 
 /** The options of `httpCache`, validated, with their defaults. */
+export type ResolvedOptions = ReturnType<typeof resolveOptions>
+
+/** Validates the options of `httpCache` and fills in their defaults. */
 export function resolveOptions(cache: Cache, options: HttpCacheOptions) {
   if (typeof cache?.getOrSet !== 'function' || typeof cache.delete !== 'function') {
     throw new TypeError('Expected `cache` to be a cache from createCache()')
