@@ -11,6 +11,7 @@ import {
   type HttpResponse,
   type HttpResult,
   httpCache,
+  type Validators,
 } from '@cacheguard/http'
 import { type Capture, captureResponse, type Out } from './internal/capture.js'
 
@@ -68,13 +69,16 @@ async function respond(
   let capture: Capture | undefined
   let handler: Promise<HttpResponse> | undefined
   let handedOver = false
-  const run = (): Promise<HttpResponse> => {
+  const run = (validators?: Validators): Promise<HttpResponse> => {
     if (handedOver) return Promise.resolve(unavailable())
     if (handler === undefined) {
       // `run` resolves a complete response, which any request for the URL may share: Express's
       // res.send must not turn it into a 304 (or 412) for this client's validators. This
-      // client's conditional request is answered from the stored response.
-      if (/^(GET|HEAD)$/i.test(request.method)) req.headers = unconditional(req.headers)
+      // client's conditional request is answered from the stored response. The cache's own
+      // validators (a revalidation) take their place: then res.send may answer 304.
+      if (/^(GET|HEAD)$/i.test(request.method)) {
+        req.headers = { ...unconditional(req.headers), ...validators }
+      }
       capture = captureResponse(res, entry)
       handler = capture.response
       // The rest of the chain: the route's handler, or Express's error handling when it calls

@@ -367,3 +367,69 @@ describe('express cache | must-revalidate (RFC 9111 §5.2.2.2)', () => {
     },
   )
 })
+
+describe('express cache | revalidation (RFC 9111 §4.3)', () => {
+  /** A route whose content has the ETag `"v<version>"`; Express answers a matching If-None-Match 304. */
+  async function versioned() {
+    const app = cachedApp()
+    const counter = { version: 1, seen: [] as Array<string | undefined>, url: '' }
+    app.get('/doc', (req, res) => {
+      counter.seen.push(req.headers['if-none-match'])
+      res
+        .set('Cache-Control', 'max-age=1')
+        .set('ETag', `"v${counter.version}"`)
+        // Express's res.send answers 304 by itself when If-None-Match matches the ETag: the body
+        // of a conditional run is then never sent, and a client seeing it would mean a full fetch.
+        .send(
+          `content v${counter.version}${req.headers['if-none-match'] ? ' (conditional run)' : ''}`,
+        )
+    })
+    counter.url = `${await listen(app)}/doc`
+    return counter
+  }
+
+  it('fetched a stale response with a validator in full: the handler is asked If-None-Match, and its 304 freshens it', async () => {
+    const r = await versioned()
+    expect((await send(r.url)).body.toString()).toBe('content v1')
+    await sleep(1100)
+    const revalidated = await send(r.url)
+    expect([revalidated.status, revalidated.body.toString()]).toEqual([200, 'content v1'])
+    expect(r.seen).toEqual([undefined, '"v1"'])
+    const after = await send(r.url)
+    expect([after.headers['x-cache'], after.body.toString()]).toEqual(['HIT', 'content v1'])
+    expect(r.seen).toHaveLength(2)
+  })
+
+  it('stores the new response when the handler answers 200 to the conditional request', async () => {
+    const r = await versioned()
+    await send(r.url)
+    r.version = 2
+    await sleep(1100)
+    expect((await send(r.url)).body.toString()).toBe('content v2 (conditional run)')
+    expect(r.seen).toEqual([undefined, '"v1"'])
+    const after = await send(r.url)
+    expect([after.headers['x-cache'], after.headers.etag]).toEqual(['HIT', '"v2"'])
+  })
+
+  it('never shows the handler the client’s own validators, only the cache’s', async () => {
+    const r = await versioned()
+    await send(r.url, { headers: { 'If-None-Match': '"client"' } })
+    await sleep(1100)
+    await send(r.url, { headers: { 'If-None-Match': '"client"' } })
+    expect(r.seen).toEqual([undefined, '"v1"'])
+  })
+
+  it('fetches in full again with keep: false', async () => {
+    const app = cachedApp({ keep: false })
+    const seen: Array<string | undefined> = []
+    app.get('/doc', (req, res) => {
+      seen.push(req.headers['if-none-match'])
+      res.set('Cache-Control', 'max-age=1').set('ETag', '"v1"').send('content v1')
+    })
+    const url = `${await listen(app)}/doc`
+    await send(url)
+    await sleep(1100)
+    await send(url)
+    expect(seen).toEqual([undefined, undefined])
+  })
+})

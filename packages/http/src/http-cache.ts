@@ -14,6 +14,7 @@ import { deltaSeconds, parseCacheControl } from './internal/cache-control.js'
 import { SAFE, sameOriginUrls } from './internal/invalidation.js'
 import { headersKey, storeKey, urlKey } from './internal/key.js'
 import { resolveOptions } from './internal/options.js'
+import { freshened, validatorsOf } from './internal/revalidation.js'
 import { noStore, PERSONAL_STATUSES, SERVER_ERRORS } from './internal/statuses.js'
 import { shareable, storable } from './internal/storable.js'
 import {
@@ -33,6 +34,7 @@ import type {
   HttpResponse,
   HttpResult,
   RunHandler,
+  Validators,
 } from './types.js'
 
 /** The HTTP cache over a cacheguard cache: adapters hand it requests and send what it decides. */
@@ -111,7 +113,14 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     // Never jittered: a response is not fresh a moment past the lifetime its headers give it.
     const entry = { ttl: times.freshMs, grace: times.graceMs, jitter: 0 }
     ctx.setOptions(entry)
-    const stored = toStored(response, times.freshMs, shareable(cc), times.initialAgeMs, times.swrMs)
+    const stored = toStored(
+      response,
+      times.freshMs,
+      shareable(cc),
+      times.initialAgeMs,
+      times.swrMs,
+      times.sieMs,
+    )
     const vary = [
       ...new Set([...o.varyBy, ...o.cookieKeys, ...headerList(response.headers.vary).map(lower)]),
     ]
@@ -141,12 +150,20 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
   const readThrough = async (
     key: string,
     request: HttpRequest,
-    run: RunHandler,
+    run: Run,
     primary: string,
     state: { own?: HttpResponse | undefined; marker?: VaryMarker; soft?: boolean },
   ): Promise<HttpResult> => {
     const loader = async (ctx: LoaderContext) => {
-      const response = await run()
+      // Refreshing a stored response that has a validator: a conditional request (RFC 9111
+      // §4.3.1), and a 304 freshens what is stored (§4.3.4); this request gets the full response.
+      const stale = isStored(ctx.stale) ? ctx.stale : undefined
+      const validators = stale === undefined ? undefined : validatorsOf(stale)
+      let response = await run(validators)
+      if (stale !== undefined && validators !== undefined && response.status === 304) {
+        response = fromStored(freshened(stale, response))
+        run.replace(response)
+      }
       state.own = response
       return decide(ctx, primary, request, response, state.marker)
     }
@@ -192,7 +209,15 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
           'stale-while-revalidate',
         ) ?? 0) * 1000
       if (!state.soft && now >= value.t + value.f + swrMs) {
-        return readThrough(key, request, run, primary, { ...state, own: undefined, soft: true })
+        // The same state: the refresh started above runs this request's handler, and what it
+        // produces is this request's own answer.
+        state.soft = true
+        return readThrough(key, request, run, primary, state)
+      }
+      // Still stale after waiting for the refresh: it failed. The stale copy stands in only within
+      // stale-if-error; a copy kept to be revalidated (`keep`) is never served stale.
+      if (state.soft && value.e !== undefined && now >= value.t + value.f + value.e) {
+        return ran(state.own ? 'MISS' : 'BYPASS', state.own ?? (await run()))
       }
       return serve(value, request)
     }
@@ -282,12 +307,21 @@ function bypassed(request: HttpRequest): boolean {
   return /no-cache/i.test(String(request.headers.pragma ?? ''))
 }
 
-function once(run: RunHandler): RunHandler {
+/** A request's handler, run at most once; a revalidation replaces its 304 with the full response. */
+type Run = RunHandler & { replace(response: HttpResponse): void }
+
+function once(run: RunHandler): Run {
   let running: Promise<HttpResponse> | undefined
-  return () => {
-    running ??= run()
-    return running
+  let replacement: Promise<HttpResponse> | undefined
+  const once = (validators?: Validators) => {
+    running ??= run(validators)
+    return replacement ?? running
   }
+  return Object.assign(once, {
+    replace(response: HttpResponse) {
+      replacement = Promise.resolve(response)
+    },
+  })
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

@@ -6,4 +6,5 @@ export type {
   HttpResponse,
   HttpResult,
   RunHandler,
+  Validators,
 } from './types.js'

@@ -36,8 +36,16 @@ export interface HttpResult {
  * It should answer the request as if unconditional: a 304 or 412 to one client's validators is
  * never stored nor shared, so an adapter whose framework answers validators by itself (Express's
  * `res.send`) hides them from the handler on GET and HEAD, and the cache answers them instead.
+ * With `validators`, the cache revalidates a stored response (RFC 9111 §4.3.1): the adapter puts
+ * these in place of the client's, and the handler may answer 304.
  */
-export type RunHandler = () => Promise<HttpResponse>
+export type RunHandler = (validators?: Validators) => Promise<HttpResponse>
+
+/** The validators of a conditional request the cache makes to revalidate a stored response. */
+export interface Validators {
+  'if-none-match'?: string
+  'if-modified-since'?: string
+}
 
 /** Options of `httpCache`. */
 export interface HttpCacheOptions {
@@ -51,6 +59,13 @@ export interface HttpCacheOptions {
   statuses?: number[]
   /** How long a 404 or 410 without freshness information is kept; `false` stores none. @default '30s' (none with `ttl: false`) */
   notFoundTtl?: Duration | false
+  /**
+   * How long a response with a validator (`ETag` or `Last-Modified`) is kept past its freshness,
+   * to be revalidated with a conditional request to the handler (a 304 freshens it, with no body
+   * sent again) rather than fetched in full. It is never served stale for this: only within
+   * `stale-while-revalidate` or `stale-if-error`. `false`: not kept. @default '1h'
+   */
+  keep?: Duration | false
   /**
    * Go by `CDN-Cache-Control` (RFC 9213) when a response has it, instead of `Cache-Control` and
    * `Expires`. Whatever this says, a response's `CacheGuard-Cache-Control` goes first: a targeted

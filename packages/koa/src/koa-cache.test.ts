@@ -222,6 +222,28 @@ describe('koa cache | RFC 9111', () => {
     expect(runs.count).toBe(2)
   })
 
+  it('revalidates a stale response with its ETag: the 304 the handler answers (ctx.fresh) freshens it', async () => {
+    const seen: Array<string | undefined> = []
+    const { send, runs } = await serve((ctx) => {
+      seen.push(ctx.get('If-None-Match') || undefined)
+      ctx.set('Cache-Control', 'max-age=1')
+      ctx.set('ETag', '"v1"')
+      if (ctx.fresh) {
+        ctx.status = 304
+        return
+      }
+      ctx.body = 'content v1'
+    })
+    await send('/doc', { headers: { 'if-none-match': '"client"' } })
+    await sleep(1100)
+    const revalidated = await send('/doc')
+    expect([revalidated.status, revalidated.text]).toEqual([200, 'content v1'])
+    expect(seen).toEqual([undefined, '"v1"'])
+    const after = await send('/doc')
+    expect([after.headers['x-cache'], after.text]).toEqual(['HIT', 'content v1'])
+    expect(runs.count).toBe(2)
+  })
+
   it('gives the full GET body after a HEAD, and answers a later HEAD from the stored GET', async () => {
     const body = 'x'.repeat(3000)
     const { send, runs } = await serve((ctx) => {

@@ -181,6 +181,23 @@ describe.each(formats)('lambda cache | $name', ({ event, requestId, withCookies 
     expect(app.runs).toBe(2)
   })
 
+  it('revalidates a stale response with its ETag: a 304 from the handler freshens it', async () => {
+    const seen: Array<string | undefined> = []
+    const app = harness(redis, fresh(), async (e) => {
+      const condition = e.headers?.['if-none-match']
+      seen.push(condition)
+      const headers = { 'Cache-Control': 'max-age=1', ETag: '"v1"' }
+      if (condition === '"v1"') return { statusCode: 304, headers, body: '' }
+      return json({ id: 1 }, headers)
+    })
+    await app.invoke(build())
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    const revalidated = await app.invoke(build())
+    expect([revalidated.statusCode, JSON.parse(revalidated.body!)]).toEqual([200, { id: 1 }])
+    expect(seen).toEqual([undefined, '"v1"'])
+    expect((await app.invoke(build())).headers?.['x-cache']).toBe('HIT')
+  })
+
   it('answers If-None-Match with 304, its ETag and Cache-Control, and an empty body', async () => {
     const app = harness(redis, fresh(), async () => json({ id: 42 }, { ETag: '"v7"' }))
     await app.invoke(build())

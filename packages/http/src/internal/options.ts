@@ -14,6 +14,7 @@ const DEFAULTS = {
   varyBy: [] as string[],
   cookies: 'private',
   cdnCacheControl: false,
+  keep: '1h',
   maxBodyBytes: 1024 * 1024,
   invalidateOnWrite: true,
   handlerTimeout: '30s',
@@ -97,6 +98,7 @@ export function resolveOptions(cache: Cache, options: HttpCacheOptions) {
     statuses: new Set(statuses),
     varyBy: varyBy.map((name) => name.toLowerCase()),
     cdnCacheControl: o.cdnCacheControl,
+    keepMs: o.keep === false ? 0 : keepDuration(o.keep),
     cookies: Array.isArray(cookies) ? 'named' : (cookies as 'private' | 'ignore'),
     /** The named cookies, as the key's part names (`cookie:session`). */
     cookieKeys: Array.isArray(cookies) ? cookies.map((name: string) => `cookie:${name}`) : [],
@@ -111,6 +113,16 @@ function duration(name: string, value: Duration | false | undefined): number {
   if (ms === undefined || !(ms > 0)) {
     throw new TypeError(
       `Expected \`${name}\` to be a positive duration (milliseconds, or a string like '30s'), got ${describeValue(value)}`,
+    )
+  }
+  return ms
+}
+
+function keepDuration(value: Duration | undefined): number {
+  const ms = parseDuration(value)
+  if (ms === undefined || !(ms >= 0)) {
+    throw new TypeError(
+      `Expected \`keep\` to be a duration of 0 or more (milliseconds, or a string like '1h'), or false, got ${describeValue(value)}`,
     )
   }
   return ms

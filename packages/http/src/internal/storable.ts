@@ -9,9 +9,11 @@ import { headerList } from './stored.js'
 export interface Storable {
   /** What is left of its freshness lifetime once its age on arrival is taken off, in ms. */
   freshMs: number
-  /** How long past that it may still be served: max(stale-while-revalidate, stale-if-error). */
+  /** How long past that it is kept: to be served (stale-while-revalidate, stale-if-error) or revalidated (`keep`). */
   graceMs: number
   swrMs: number
+  /** Its `stale-if-error`, in ms: how long past its freshness it may stand in for a failure. */
+  sieMs: number
   initialAgeMs: number
   /** The response stated its own lifetime (`s-maxage`, `max-age`, `Expires`). */
   explicit: boolean
@@ -45,10 +47,14 @@ export function storable(
   const neverStale = cc.has('must-revalidate') || cc.has('proxy-revalidate')
   const swrMs = neverStale ? 0 : (deltaSeconds(cc, 'stale-while-revalidate') ?? 0) * 1000
   const sieMs = neverStale ? 0 : (deltaSeconds(cc, 'stale-if-error') ?? 0) * 1000
+  // A response with a validator is kept `keep` longer, to be revalidated, never served stale.
+  const validated =
+    response.headers.etag !== undefined || response.headers['last-modified'] !== undefined
   return {
     freshMs,
-    graceMs: Math.max(swrMs, sieMs),
+    graceMs: Math.max(swrMs, sieMs, validated ? o.keepMs : 0),
     swrMs,
+    sieMs,
     initialAgeMs: fresh.initialAgeMs,
     explicit: fresh.source === 'explicit',
   }

@@ -16,8 +16,16 @@ export interface StoredResponse {
   a?: true
   /** Its age when it arrived (RFC 9111 §4.2.3), in ms; absent for 0. */
   i?: number
-  /** Its `stale-while-revalidate` in ms, from the directives the cache went by; absent for 0. */
+  /**
+   * Its `stale-while-revalidate` in ms, from the directives the cache went by; absent in entries
+   * written before it was recorded (their `Cache-Control` says).
+   */
   w?: number
+  /**
+   * Its `stale-if-error` in ms; absent in entries written before it was recorded, whose whole
+   * grace was stale-while-revalidate or stale-if-error.
+   */
+  e?: number
 }
 
 /** Where a response's `Vary` sends the lookup: its header names and a generation of the entries. */
@@ -52,7 +60,8 @@ export function toStored(
   freshMs: number,
   authOk: boolean,
   initialAgeMs = 0,
-  swrMs = 0,
+  swrMs?: number,
+  sieMs?: number,
 ): StoredResponse {
   const connectionNamed = new Set(
     headerList(response.headers.connection).map((name) => name.toLowerCase()),
@@ -72,7 +81,8 @@ export function toStored(
   }
   if (authOk) stored.a = true
   if (initialAgeMs > 0) stored.i = initialAgeMs
-  if (swrMs > 0) stored.w = swrMs
+  if (swrMs !== undefined) stored.w = swrMs
+  if (sieMs !== undefined) stored.e = sieMs
   return stored
 }
 

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { type IncomingHttpHeaders, ServerResponse } from 'node:http'
-import type { HttpResponse } from '@cacheguard/http'
+import type { HttpResponse, Validators } from '@cacheguard/http'
 import type { Context, Response as KoaResponse, Next } from 'koa'
 import { capture } from './capture.js'
 
@@ -12,8 +12,10 @@ export interface Downstream {
   /**
    * Runs the downstream middleware (once, however often it is called) against a response of its
    * own, and resolves what Koa would have sent for it. The request's real response is untouched.
+   * `validators`: the cache revalidates a stored response; the downstream sees them in place of
+   * the client's.
    */
-  run(): Promise<HttpResponse>
+  run(validators?: Validators): Promise<HttpResponse>
   /**
    * Hands `ctx` back to the request: from now on only the downstream's own code (a refresh or a
    * late handler still running) sees its private response; the answer goes on the real one.
@@ -52,8 +54,8 @@ export function downstream(ctx: Context, next: Next): Downstream {
   let running: Promise<HttpResponse> | undefined
   const mine = () => !answered || runs.getStore() === token
 
-  const isolated = async (): Promise<HttpResponse> => {
-    const own = ownResponse(ctx)
+  const isolated = async (validators: Validators | undefined): Promise<HttpResponse> => {
+    const own = ownResponse(ctx, validators)
     const restore = divert(ctx, own, mine)
     try {
       return await runs.run(token, async () => {
@@ -72,8 +74,8 @@ export function downstream(ctx: Context, next: Next): Downstream {
   }
 
   return {
-    run() {
-      running ??= isolated()
+    run(validators) {
+      running ??= isolated(validators)
       return running
     },
     answered() {
@@ -83,7 +85,7 @@ export function downstream(ctx: Context, next: Next): Downstream {
 }
 
 /** A response like the one Koa's `createContext` makes, over a `ServerResponse` never sent. */
-function ownResponse(ctx: Context): Own {
+function ownResponse(ctx: Context, validators: Validators | undefined): Own {
   const res = new ServerResponse(ctx.req)
   // Koa's `handleRequest` starts every response at 404, so "no middleware answered" reads the same.
   res.statusCode = 404
@@ -93,7 +95,11 @@ function ownResponse(ctx: Context): Own {
   // to this client's validators (ctx.fresh, koa-conditional-get): the run sees a GET or HEAD
   // without them, and the cache answers them from the stored response.
   const headers = { ...ctx.req.headers }
-  if (/^(GET|HEAD)$/i.test(ctx.method)) for (const name of CONDITIONAL) delete headers[name]
+  if (/^(GET|HEAD)$/i.test(ctx.method)) {
+    for (const name of CONDITIONAL) delete headers[name]
+    // A revalidation by the cache: its validators, to which the downstream may answer 304.
+    Object.assign(headers, validators)
+  }
   return { response, res, respond: undefined, cookies: undefined, headers }
 }
 
