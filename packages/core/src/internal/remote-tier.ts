@@ -62,33 +62,14 @@ export function createRemoteTier(settings: Settings, state: CacheState): RemoteT
     refused: caller.refused,
     read(key, storeKey) {
       if (batchedRead === undefined) return caller.send('read', key, () => store.get(storeKey))
-      const sent = batchedRead(storeKey, key)
-      if (breaker === undefined) return sent
-      return sent.then(
-        (text) => {
-          breaker.succeeded()
-          return text
-        },
-        (error: unknown) => {
-          caller.failed(error)
-          throw error
-        },
-      )
+      return caller.observe(batchedRead(storeKey, key))
     },
     write(key, storeKey, text, ttlMs) {
       if (batchedWrite === undefined) {
         return caller.call('write', key, () => store.set(storeKey, text, ttlMs))
       }
       if (caller.refused()) return Promise.reject(new CircuitOpenError('write', key, store.name))
-      const sent = batchedWrite({ key: storeKey, value: text, ttlMs }, key)
-      if (breaker === undefined) return sent
-      return sent.then(
-        () => breaker.succeeded(),
-        (error: unknown) => {
-          caller.failed(error)
-          throw error
-        },
-      )
+      return caller.observe(batchedWrite({ key: storeKey, value: text, ttlMs }, key))
     },
     writeFenced: (key, storeKey, text, ttlMs, fence) =>
       caller.call('write', key, () => store.setFenced!(storeKey, text, ttlMs, fence)),

@@ -21,8 +21,11 @@ export interface StoreCaller {
   send<T>(operation: string, key: string, call: () => Promise<T>): Promise<T>
   /** Whether the breaker refuses a call now (no breaker: never); a refused call is counted. */
   refused(): boolean
-  /** Tells the breaker of a failed call that did not go through `call` (a batched read). */
-  failed(error: unknown): void
+  /**
+   * Tells the breaker how a call that did not go through `call` or `send` (one sent in a batch)
+   * goes; resolves and rejects as `pending` does.
+   */
+  observe<T>(pending: Promise<T>): Promise<T>
 }
 
 export function createStoreCaller(
@@ -42,8 +45,7 @@ export function createStoreCaller(
     if (breaker === undefined || error instanceof ValueTooLargeError) return
     breaker.failed((error as { cause?: unknown })?.cause ?? error)
   }
-  const send = <T>(operation: string, key: string, call: () => Promise<T>): Promise<T> => {
-    const pending = withTimeout(deadlines, operation, key, call)
+  const observe = <T>(pending: Promise<T>): Promise<T> => {
     if (breaker === undefined) return pending
     return pending.then(
       (result) => {
@@ -56,9 +58,12 @@ export function createStoreCaller(
       },
     )
   }
+  const send = <T>(operation: string, key: string, call: () => Promise<T>): Promise<T> =>
+    observe(withTimeout(deadlines, operation, key, call))
+
   return {
     refused,
-    failed,
+    observe,
     send,
     call(operation, key, call) {
       if (refused()) return Promise.reject(new CircuitOpenError(operation, key, store.name))
