@@ -3,7 +3,9 @@
 // plain route with no cache (the baseline), the same answered after setImmediate (a handler that
 // awaits I/O: the event loop then batches its work, which alone raises throughput), the route
 // behind expressCache over Redis and over memory, and behind apicache (memory, as its README
-// sets it up). Every cached request is a hit.
+// sets it up): every cached request is a hit. Besides, the route answering `no-cache` behind
+// expressCache over Redis: every request is revalidated, a conditional run that Express answers
+// 304, then the stored body.
 // Contenders alternate within each round, starting order rotated; medians, as ratios to the plain
 // route and to apicache. BENCH_SECONDS, BENCH_ROUNDS and BENCH_CONNECTIONS change the run.
 import { type ChildProcess, fork } from 'node:child_process'
@@ -26,6 +28,10 @@ const contenders: Array<{ route: Route; name: string }> = [
   { route: 'plain-deferred', name: 'plain route, answered after setImmediate' },
   { route: 'cacheguard-redis', name: 'expressCache, redisStore' },
   { route: 'cacheguard-memory', name: 'expressCache, memoryStore' },
+  {
+    route: 'cacheguard-revalidated',
+    name: 'expressCache, redisStore, no-cache: revalidated (304)',
+  },
   { route: 'apicache', name: 'apicache 1.6 (memory)' },
 ]
 
@@ -112,7 +118,9 @@ for (let round = 0; round < rounds; round++) {
 }
 
 server.send({ runs: true } satisfies ToChild)
-const handlerRuns = await receive(server, (m) => ('runs' in m ? m.runs : undefined))
+const { runs: handlerRuns, conditionalRuns } = await receive(server, (m) =>
+  'runs' in m ? m : undefined,
+)
 server.send({ exit: true } satisfies ToChild)
 
 const rates = runs.map((list) => list.map((run) => run.requestsPerSecond))
@@ -164,17 +172,21 @@ for (const r of results) {
 }
 printRows(rows)
 
-const cached = results.filter((r) => r.route.startsWith('cacheguard'))
+const revalidated = results.find((r) => r.route === 'cacheguard-revalidated')!
+const cached = results.filter((r) => r.route.startsWith('cacheguard') && r !== revalidated)
 const targetMet = cached.every((r) => r.ratioToPlain >= target)
-// Every cached route ran its handler once, when it was filled: all the load was hits.
-const cachedRoutes = results.filter((r) => !r.route.startsWith('plain'))
-const checksOk = cachedRoutes.every((r) => r.handlerRuns === 1)
+// Every cached route ran its handler once, when it was filled: all the load was hits. The
+// revalidated route ran it for every request, all but the first conditional.
+const cachedRoutes = results.filter((r) => !r.route.startsWith('plain') && r !== revalidated)
+const revalidatedOk = conditionalRuns === revalidated.handlerRuns - 1
+const checksOk = cachedRoutes.every((r) => r.handlerRuns === 1) && revalidatedOk
 console.log(`
 per round: the lowest and highest ratio to the plain route's run in the same round;
 server CPU µs/req: CPU time of the server process per request (the load generator's is not counted).
 Handler runs on the cached routes (1 = every measured request was a hit): ${cachedRoutes
   .map((r) => `${r.route} ${r.handlerRuns}`)
-  .join(', ')}${checksOk ? '' : ' — FAILED'}
+  .join(', ')}${cachedRoutes.every((r) => r.handlerRuns === 1) ? '' : ' — FAILED'}
+Revalidated route: ${revalidated.handlerRuns} handler runs, ${conditionalRuns} of them conditional${revalidatedOk ? '' : ' — FAILED'}; ${revalidated.ratioToPlain.toFixed(2)} x the plain route
 Target (cached route at least ${target} x the plain route): ${targetMet ? 'met' : 'NOT met'} (${cached
   .map((r) => `${r.name} ${r.ratioToPlain.toFixed(2)}`)
   .join(', ')})`)
@@ -189,6 +201,7 @@ const file = await writeResults('http', {
   target,
   targetMet,
   checksOk,
+  conditionalRuns,
   results,
 })
 console.log(`Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to ${file}`)

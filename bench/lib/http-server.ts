@@ -20,12 +20,16 @@ export const ROUTES = [
   'plain-deferred',
   'cacheguard-redis',
   'cacheguard-memory',
+  'cacheguard-revalidated',
   'apicache',
 ] as const
 export type Route = (typeof ROUTES)[number]
 
 export type ToChild = { runs: true } | { cpu: true } | { exit: true }
-export type FromChild = { ready: number } | { runs: Record<Route, number> } | { cpu: number }
+export type FromChild =
+  | { ready: number }
+  | { runs: Record<Route, number>; conditionalRuns: number }
+  | { cpu: number }
 
 /** About 2 KB of JSON: a page of 20 users. */
 export const BODY = {
@@ -71,6 +75,15 @@ async function serve(): Promise<void> {
     expressCache(inMemory, { ttl: '10m' }),
     handler('cacheguard-memory'),
   )
+  // Every request revalidated: `no-cache`, and Express's own ETag, so that each run is a
+  // conditional request that res.send answers 304 (the cache then sends its stored body).
+  let conditionalRuns = 0
+  const revalidated = handler('cacheguard-revalidated')
+  app.get('/cacheguard-revalidated', expressCache(overRedis), (req, res, next) => {
+    if (req.headers['if-none-match'] !== undefined) conditionalRuns++
+    res.set('Cache-Control', 'no-cache')
+    revalidated(req, res, next)
+  })
   // apicache as its README recommends: `apicache.middleware` with a duration, its memory store.
   app.get('/apicache', apicache.middleware('10 minutes'), handler('apicache'))
 
@@ -79,7 +92,7 @@ async function serve(): Promise<void> {
   await redis.ping()
   const send = (message: FromChild) => process.send?.(message)
   process.on('message', (message: ToChild) => {
-    if ('runs' in message) send({ runs })
+    if ('runs' in message) send({ runs, conditionalRuns })
     else if ('cpu' in message) {
       const { user, system } = process.cpuUsage()
       send({ cpu: user + system })

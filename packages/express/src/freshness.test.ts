@@ -433,3 +433,37 @@ describe('express cache | revalidation (RFC 9111 §4.3)', () => {
     expect(seen).toEqual([undefined, undefined])
   })
 })
+
+describe('express cache | no-cache (RFC 9111 §5.2.2.4)', () => {
+  it('stores a no-cache response with a validator, and revalidates it before every reuse', async () => {
+    const app = cachedApp()
+    const seen: Array<string | undefined> = []
+    app.get('/nc', (req, res) => {
+      seen.push(req.headers['if-none-match'])
+      res
+        .set('Cache-Control', 'no-cache')
+        .set('ETag', '"v1"')
+        .send(`content${req.headers['if-none-match'] ? ' (conditional run)' : ''}`)
+    })
+    const url = `${await listen(app)}/nc`
+    const replies = []
+    for (let i = 0; i < 3; i++) {
+      replies.push(await send(url))
+      await sleep(5)
+    }
+    // Each request asked the handler; after the first, with the stored ETag, answered 304, and
+    // the client got the stored body.
+    expect(seen).toEqual([undefined, '"v1"', '"v1"'])
+    expect(replies.map((reply) => [reply.status, reply.body.toString()])).toEqual([
+      [200, 'content'],
+      [200, 'content'],
+      [200, 'content'],
+    ])
+  })
+
+  it('does not store a no-cache response without a validator: it cannot be revalidated', async () => {
+    const r = await route(() => ({ 'Cache-Control': 'no-cache' }))
+    await send(r.url)
+    expect((await send(r.url)).body.toString()).toBe('body 2')
+  })
+})

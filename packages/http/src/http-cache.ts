@@ -121,6 +121,7 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
       times.swrMs,
       times.sieMs,
     )
+    if (times.revalidateAlways) stored.n = true
     const vary = [
       ...new Set([...o.varyBy, ...o.cookieKeys, ...headerList(response.headers.vary).map(lower)]),
     ]
@@ -152,7 +153,13 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     request: HttpRequest,
     run: Run,
     primary: string,
-    state: { own?: HttpResponse | undefined; marker?: VaryMarker; soft?: boolean },
+    state: {
+      own?: HttpResponse | undefined
+      marker?: VaryMarker
+      soft?: boolean
+      /** When the request arrived: a `no-cache` response stored since was validated for it. */
+      since: number
+    },
   ): Promise<HttpResult> => {
     const loader = async (ctx: LoaderContext) => {
       // Refreshing a stored response that has a validator: a conditional request (RFC 9111
@@ -198,6 +205,15 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     }
     if (value.f === 0) return state.own ? ran('MISS', state.own) : shared(fromStored(value))
     const now = Date.now()
+    // `no-cache`: never reused as it is, by anyone but the request that just fetched it.
+    if (value.n === true && state.own === undefined) {
+      if (state.soft) {
+        // Validated by another request's run while this one waited: as good as its own.
+        return value.t >= state.since ? serve(value, request) : ran('MISS', await run())
+      }
+      state.soft = true
+      return readThrough(key, request, run, primary, state)
+    }
     if (now >= value.t + value.f) {
       // Stale (a refresh may be running this request's handler in the background). Within
       // stale-while-revalidate it answers at once; past it, only stale-if-error is left: wait for
@@ -255,7 +271,7 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
         if (authorized && method === 'GET') await storeShareable(primary, request, response)
         return ran('BYPASS', response)
       }
-      return readThrough(primary, request, run, primary, {})
+      return readThrough(primary, request, run, primary, { since: Date.now() })
     },
     invalidate,
   }
@@ -264,7 +280,7 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     await cache.delete(primaryKey(keyUrl({ method: 'GET', url, headers: {} })))
   }
 
-  /** A fresh or stale stored response for the request, without loading. */
+  /** A fresh or stale stored response for the request, without loading (none kept for `no-cache`, which must be revalidated). */
   async function lookup(
     primary: string,
     request: HttpRequest,
@@ -272,9 +288,9 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     const value = await cache.get(primary).catch(() => undefined)
     if (isMarker(value)) {
       const variant = await cache.get(variantKey(primary, value, request)).catch(() => undefined)
-      return isStored(variant) && variant.f > 0 ? variant : undefined
+      return isStored(variant) && variant.f > 0 && variant.n !== true ? variant : undefined
     }
-    return isStored(value) && value.f > 0 ? value : undefined
+    return isStored(value) && value.f > 0 && value.n !== true ? value : undefined
   }
 
   /**

@@ -38,6 +38,14 @@ describe('storable (RFC 9111 §3)', () => {
     expect(check(200, { 'cache-control': 'max-age=60', age: '60' })).toBeUndefined()
   })
 
+  it('keeps a no-cache response with a validator, to be revalidated before every reuse', () => {
+    expect(check(200, { 'cache-control': 'no-cache', etag: '"a"' })).toMatchObject({
+      freshMs: 1,
+      graceMs: 3_600_000,
+      revalidateAlways: true,
+    })
+  })
+
   it('ignores no-store with must-understand for a status it knows', () => {
     expect(check(200, { 'cache-control': 'must-understand, no-store, max-age=60' })).toBeDefined()
   })

@@ -17,6 +17,8 @@ export interface Storable {
   initialAgeMs: number
   /** The response stated its own lifetime (`s-maxage`, `max-age`, `Expires`). */
   explicit: boolean
+  /** `no-cache`: revalidated before every reuse. */
+  revalidateAlways: boolean
 }
 
 /**
@@ -34,9 +36,26 @@ export function storable(
 ): Storable | undefined {
   // A status in `statuses` is one the application declares this cache understands.
   if (!understood(response.status) && !o.statuses.has(response.status)) return undefined
-  if (noStore(cc, response.status) || cc.has('no-cache') || cc.has('private')) return undefined
+  if (noStore(cc, response.status) || cc.has('private')) return undefined
   if (headerList(response.headers.vary).includes('*')) return undefined
   if (response.body.byteLength > o.maxBodyBytes) return undefined
+  // A response with a validator is kept `keep` longer, to be revalidated, never served stale.
+  const validated =
+    response.headers.etag !== undefined || response.headers['last-modified'] !== undefined
+  if (cc.has('no-cache')) {
+    // RFC 9111 §5.2.2.4: stored, but never reused without a successful revalidation, which
+    // needs a validator: stale from the start, kept `keep` to be revalidated.
+    if (!validated || o.keepMs === 0) return undefined
+    return {
+      freshMs: 1,
+      graceMs: o.keepMs,
+      swrMs: 0,
+      sieMs: 0,
+      initialAgeMs: 0,
+      explicit: true,
+      revalidateAlways: true,
+    }
+  }
   const fresh = freshness(response, cc, receivedAt, o, !targeted)
   if (fresh === undefined) return undefined
   if (fresh.source !== 'explicit' && !o.statuses.has(response.status)) return undefined
@@ -47,9 +66,6 @@ export function storable(
   const neverStale = cc.has('must-revalidate') || cc.has('proxy-revalidate')
   const swrMs = neverStale ? 0 : (deltaSeconds(cc, 'stale-while-revalidate') ?? 0) * 1000
   const sieMs = neverStale ? 0 : (deltaSeconds(cc, 'stale-if-error') ?? 0) * 1000
-  // A response with a validator is kept `keep` longer, to be revalidated, never served stale.
-  const validated =
-    response.headers.etag !== undefined || response.headers['last-modified'] !== undefined
   return {
     freshMs,
     graceMs: Math.max(swrMs, sieMs, validated ? o.keepMs : 0),
@@ -57,6 +73,7 @@ export function storable(
     sieMs,
     initialAgeMs: fresh.initialAgeMs,
     explicit: fresh.source === 'explicit',
+    revalidateAlways: false,
   }
 }
 

@@ -26,6 +26,8 @@ export interface StoredResponse {
    * grace was stale-while-revalidate or stale-if-error.
    */
   e?: number
+  /** `no-cache`: never reused without a successful revalidation. */
+  n?: true
 }
 
 /** Where a response's `Vary` sends the lookup: its header names and a generation of the entries. */
