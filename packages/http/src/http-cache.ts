@@ -133,13 +133,19 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
       await cache.set(primary, stored, entry).catch(() => {})
       return stored
     }
-    // The primary key holds where to look; each variant lives under its headers' values.
+    // The primary key holds where to look; each variant lives under its headers' values. The
+    // marker stays fresh as long as its variant is kept: a stale variant is then refreshed (and
+    // revalidated) under its own key, never found through a stale marker that loads in full.
     const next: VaryMarker = { vary, gen: randomUUID() }
+    const markerTimes = { ttl: times.freshMs + times.graceMs, grace: 0, jitter: 0 }
     try {
       await cache.set(variantKey(primary, next, request), stored, entry)
-      if (marker === undefined) return next
+      if (marker === undefined) {
+        ctx.setOptions(markerTimes)
+        return next
+      }
       // Loading a variant, the response names other headers: a new set of variants starts.
-      await cache.set(primary, next, entry)
+      await cache.set(primary, next, markerTimes)
     } catch {
       // The store failed (reported by the cache): the response is still shared, stored for none.
     }

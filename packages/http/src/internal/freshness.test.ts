@@ -91,7 +91,11 @@ describe('freshness (RFC 9111 §4.2)', () => {
     expect(of({ 'cache-control': 'max-age=60', date: date(AT - 40_000) })?.initialAgeMs).toBe(
       40_000,
     )
-    expect(of({ 'cache-control': 'max-age=60', age: '-5' })?.initialAgeMs).toBe(0)
-    expect(of({ 'cache-control': 'max-age=60', age: ['12', '99'] })?.initialAgeMs).toBe(12_000)
+    // An Age that is not one delta-seconds: older than any lifetime, so stale.
+    for (const age of ['-5', '7200.0', 'abc', '0, 0', '1;a=b', ['0', '0']]) {
+      expect(of({ 'cache-control': 'max-age=60', age })?.initialAgeMs).toBe(
+        Number.POSITIVE_INFINITY,
+      )
+    }
   })
 })

@@ -92,12 +92,24 @@ function heuristicLifetime(response: HttpResponse, receivedAt: number): number |
  * The handler runs in this process, so the response delay is nothing.
  */
 function initialAge(response: HttpResponse, receivedAt: number): number {
-  const age = first(response.headers.age)
-  const ageMs = age !== undefined && /^\d+$/.test(age) ? Math.min(Number(age), 2 ** 31) * 1000 : 0
+  const ageMs = ageHeader(response.headers.age)
   const date = first(response.headers.date)
   const dateMs = date === undefined ? undefined : parseHttpDate(date, receivedAt)
   const apparentMs = dateMs === undefined ? 0 : Math.max(0, receivedAt - dateMs)
   return Math.max(ageMs, apparentMs)
+}
+
+/**
+ * The `Age` header in ms: 0 when absent. One that is not a single delta-seconds (negative, a
+ * float, a parameter, a list, several field lines) says nothing reliable about the response's
+ * age: it is taken as older than any lifetime, so the response is stale.
+ */
+function ageHeader(value: string | string[] | undefined): number {
+  if (value === undefined) return 0
+  if (Array.isArray(value) && value.length !== 1) return Number.POSITIVE_INFINITY
+  const text = (Array.isArray(value) ? value[0]! : value).trim()
+  if (!/^\d+$/.test(text)) return Number.POSITIVE_INFINITY
+  return Math.min(Number(text), 2 ** 31) * 1000
 }
 
 /** The response's `Date`, or when it arrived if it has no valid one. */

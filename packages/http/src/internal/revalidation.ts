@@ -1,12 +1,17 @@
 import type { HttpResponse, Validators } from '../types.js'
 import type { StoredResponse } from './stored.js'
 
-/** What a 304 never changes in the stored response it freshens (RFC 9111 §3.2). */
+/**
+ * What a 304 never changes in the stored response it freshens (RFC 9111 §3.2): the fields that
+ * describe the stored body itself (its length, encoding, range and digest), and the validator the
+ * 304 was selected by.
+ */
 const KEPT = new Set([
   'content-length',
-  'content-type',
   'content-encoding',
   'content-range',
+  'content-md5',
+  'etag',
   'transfer-encoding',
   'connection',
   'keep-alive',
