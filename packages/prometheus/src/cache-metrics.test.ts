@@ -255,9 +255,11 @@ describe('cache metrics | scraped from /metrics', () => {
     afterAll(() => Promise.all([first.guard.close(), second.guard.close()]))
 
     // `p1` loads in 60 ms and the waiter is served; `p2` outlasts the wait, and the waiter loads.
+    // `p2` takes ten times the wait: on a loaded machine the waiter's 150 ms timer can fire
+    // hundreds of ms late, and with 400 ms it once found the load already done (no timeout).
     const keys = [
       ['p1', 60],
-      ['p2', 400],
+      ['p2', 1500],
     ] as const
     for (const [i, [key, ms]] of keys.entries()) {
       const holder = first.cache.getOrSet(key, () => sleep(ms).then(() => 'first'))
