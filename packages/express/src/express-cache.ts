@@ -10,6 +10,7 @@ import {
   type HttpRequest,
   type HttpResponse,
   type HttpResult,
+  handlerHeaders,
   httpCache,
   type Validators,
 } from '@cacheguard/http'
@@ -73,12 +74,9 @@ async function respond(
     if (handedOver) return Promise.resolve(unavailable())
     if (handler === undefined) {
       // `run` resolves a complete response, which any request for the URL may share: Express's
-      // res.send must not turn it into a 304 (or 412) for this client's validators. This
-      // client's conditional request is answered from the stored response. The cache's own
-      // validators (a revalidation) take their place: then res.send may answer 304.
-      if (/^(GET|HEAD)$/i.test(request.method)) {
-        req.headers = { ...unconditional(req.headers), ...validators }
-      }
+      // res.send must not turn it into a 304 (or 412) for this client's validators, and may for
+      // the cache's own (a revalidation): the rule is @cacheguard/http's.
+      req.headers = handlerHeaders(request, validators) as IncomingHttpHeaders
       capture = captureResponse(res, entry)
       handler = capture.response
       // The rest of the chain: the route's handler, or Express's error handling when it calls
@@ -132,14 +130,6 @@ function send(res: ServerResponse, head: boolean, result: HttpResult, capture?: 
     // A header Node refuses (the capture validates them, so only from elsewhere): no half answer.
     res.destroy()
   }
-}
-
-const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since']
-
-function unconditional(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const copy = { ...headers }
-  for (const name of CONDITIONAL) delete copy[name]
-  return copy
 }
 
 function unavailable(): HttpResponse {

@@ -1,4 +1,5 @@
 export { type HttpCache, httpCache } from './http-cache.js'
+export { CONDITIONAL_HEADERS, handlerHeaders } from './internal/handler-headers.js'
 export type {
   CacheStatus,
   HttpCacheOptions,

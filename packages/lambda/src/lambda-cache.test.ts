@@ -181,6 +181,19 @@ describe.each(formats)('lambda cache | $name', ({ event, requestId, withCookies 
     expect(app.runs).toBe(2)
   })
 
+  it("never shows the handler a client's If-None-Match on GET: its answer is shared", async () => {
+    const seen: Array<string | undefined> = []
+    const app = harness(redis, fresh(), async (e) => {
+      seen.push(e.headers?.['if-none-match'] ?? e.headers?.['If-None-Match'])
+      return json({ id: 1 }, { ETag: '"v1"' })
+    })
+    const result = await app.invoke(build({ headers: { 'If-None-Match': '"v1"' } }))
+    expect([result.statusCode, JSON.parse(result.body!)]).toEqual([200, { id: 1 }])
+    expect(seen).toEqual([undefined])
+    // Stored for everyone: the same client's next conditional request gets a 304 from the cache.
+    expect((await app.invoke(build({ headers: { 'If-None-Match': '"v1"' } }))).statusCode).toBe(304)
+  })
+
   it('revalidates a stale response with its ETag: a 304 from the handler freshens it', async () => {
     const seen: Array<string | undefined> = []
     const app = harness(redis, fresh(), async (e) => {

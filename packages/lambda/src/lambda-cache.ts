@@ -1,5 +1,12 @@
 import type { Cache } from '@cacheguard/core'
-import { type HttpRequest, type HttpResponse, httpCache, type Validators } from '@cacheguard/http'
+import {
+  CONDITIONAL_HEADERS,
+  type HttpRequest,
+  type HttpResponse,
+  handlerHeaders,
+  httpCache,
+  type Validators,
+} from '@cacheguard/http'
 import { payloadVersion, requestV1, requestV2 } from './internal/request.js'
 import { fromResultV1, fromResultV2, toResultV1, toResultV2 } from './internal/response.js'
 import type {
@@ -59,7 +66,7 @@ export function lambdaCache<E extends ProxyEvent, C = unknown>(
     // Runs this invocation's own handler. It may outlive the invocation (a stale-while-revalidate
     // refresh), and Lambda freezes the environment once the result is returned: see the README.
     const run = async (validators?: Validators): Promise<HttpResponse> =>
-      fromResult(await call(handler, conditional(event, validators), context))
+      fromResult(await call(handler, conditional(event, request, validators), context))
     const { response } = await http.handle(request, run)
     return version === 2 ? toResultV2(response) : toResultV1(response)
   }
@@ -86,27 +93,26 @@ function call<E extends ProxyEvent, C>(
 }
 
 /**
- * The event with the cache's validators in place of the client's conditional headers, for a
- * revalidation (the handler may answer 304); the event itself when there are none.
+ * The event as the handler sees it when the cache runs it: on GET and HEAD without the client's
+ * validators and with the cache's own, if it revalidates (the rule is @cacheguard/http's
+ * `handlerHeaders`), in `headers` and, for payload 1.0, `multiValueHeaders`.
  */
-function conditional<E extends ProxyEvent>(event: E, validators: Validators | undefined): E {
-  if (validators === undefined) return event
-  const drop = (name: string) => CONDITIONAL.includes(name.toLowerCase())
-  const headers: Record<string, string | undefined> = {}
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (!drop(name)) headers[name] = value
-  }
-  Object.assign(headers, validators)
+function conditional<E extends ProxyEvent>(
+  event: E,
+  request: HttpRequest,
+  validators: Validators | undefined,
+): E {
+  if (!/^(GET|HEAD)$/i.test(request.method)) return event
+  const keep = (name: string) => !CONDITIONAL_HEADERS.includes(name.toLowerCase())
+  const headers = handlerHeaders({ ...request, headers: event.headers ?? {} }, validators)
   const copy = { ...event, headers }
   const multi = (event as { multiValueHeaders?: Record<string, string[] | undefined> | null })
     .multiValueHeaders
   if (multi !== undefined && multi !== null) {
     const values: Record<string, string[] | undefined> = {}
-    for (const [name, value] of Object.entries(multi)) if (!drop(name)) values[name] = value
-    for (const [name, value] of Object.entries(validators)) values[name] = [value]
+    for (const [name, value] of Object.entries(multi)) if (keep(name)) values[name] = value
+    for (const [name, value] of Object.entries(validators ?? {})) values[name] = [value]
     Object.assign(copy, { multiValueHeaders: values })
   }
   return copy
 }
-
-const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since']

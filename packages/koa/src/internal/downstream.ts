@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { type IncomingHttpHeaders, ServerResponse } from 'node:http'
-import type { HttpResponse, Validators } from '@cacheguard/http'
+import { type HttpResponse, handlerHeaders, type Validators } from '@cacheguard/http'
 import type { Context, Response as KoaResponse, Next } from 'koa'
 import { capture } from './capture.js'
 
@@ -34,9 +34,6 @@ interface Own {
   cookies: unknown
   headers: IncomingHttpHeaders
 }
-
-/** The request headers that make a GET or HEAD conditional. */
-const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since']
 
 /**
  * Koa hands every middleware the same `ctx`, and a downstream run may outlive the request's answer
@@ -94,12 +91,10 @@ function ownResponse(ctx: Context, validators: Validators | undefined): Own {
   // The run's response is shared by every request for the URL, so it must not be a 304 or 412
   // to this client's validators (ctx.fresh, koa-conditional-get): the run sees a GET or HEAD
   // without them, and the cache answers them from the stored response.
-  const headers = { ...ctx.req.headers }
-  if (/^(GET|HEAD)$/i.test(ctx.method)) {
-    for (const name of CONDITIONAL) delete headers[name]
-    // A revalidation by the cache: its validators, to which the downstream may answer 304.
-    Object.assign(headers, validators)
-  }
+  const headers = handlerHeaders(
+    { method: ctx.method, url: ctx.url, headers: ctx.req.headers },
+    validators,
+  ) as IncomingHttpHeaders
   return { response, res, respond: undefined, cookies: undefined, headers }
 }
 
