@@ -214,8 +214,9 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     // `no-cache`: never reused as it is, by anyone but the request that just fetched it.
     if (value.n === true && state.own === undefined) {
       if (state.soft) {
-        // Validated by another request's run while this one waited: as good as its own.
-        return value.t >= state.since ? serve(value, request) : ran('MISS', await run())
+        // Validated by another request's run after this one arrived (strictly later: within the
+        // same millisecond, it may be the response stored before it): as good as its own.
+        return value.t > state.since ? serve(value, request) : ran('MISS', await run())
       }
       state.soft = true
       return readThrough(key, request, run, primary, state)
