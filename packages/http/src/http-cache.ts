@@ -3,7 +3,6 @@ import { type Cache, CacheGuardError, type LoaderContext } from '@cacheguard/cor
 import {
   answer,
   gatewayTimeout,
-  header,
   notFound,
   ran,
   serve,
@@ -19,6 +18,7 @@ import { noStore, PERSONAL_STATUSES, SERVER_ERRORS } from './internal/statuses.j
 import { shareable, storable } from './internal/storable.js'
 import {
   fromStored,
+  header,
   headerList,
   isMarker,
   isStored,
@@ -108,20 +108,12 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     if (times === undefined) {
       // Shared with the requests that came at the same moment, stored for none.
       ctx.noStore()
-      return toStored(response, 0, false)
+      return toStored(response, undefined, false)
     }
     // Never jittered: a response is not fresh a moment past the lifetime its headers give it.
     const entry = { ttl: times.freshMs, grace: times.graceMs, jitter: 0 }
     ctx.setOptions(entry)
-    const stored = toStored(
-      response,
-      times.freshMs,
-      shareable(cc),
-      times.initialAgeMs,
-      times.swrMs,
-      times.sieMs,
-    )
-    if (times.revalidateAlways) stored.n = true
+    const stored = toStored(response, times, shareable(cc))
     const vary = [
       ...new Set([...o.varyBy, ...o.cookieKeys, ...headerList(response.headers.vary).map(lower)]),
     ]

@@ -1,5 +1,6 @@
 export { type HttpCache, httpCache } from './http-cache.js'
 export { CONDITIONAL_HEADERS, handlerHeaders } from './internal/handler-headers.js'
+export { headerList } from './internal/stored.js'
 export type {
   CacheStatus,
   HttpCacheOptions,

@@ -3,6 +3,7 @@ import {
   type HttpCacheOptions,
   type HttpRequest,
   type HttpResponse,
+  headerList,
   httpCache,
 } from '@cacheguard/http'
 import type { Context, Middleware } from 'koa'
@@ -70,10 +71,7 @@ function send(ctx: Context, response: HttpResponse): void {
     if (name === 'set-cookie') ctx.append('Set-Cookie', value)
     else if (name === 'vary') {
       // An RFC 9110 list may have empty elements (`Vary: , *`), which ctx.vary refuses.
-      const names = (Array.isArray(value) ? value.join(',') : value)
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item !== '')
+      const names = headerList(value)
       if (names.length > 0) ctx.vary(names)
     } else ctx.set(name, value)
   }

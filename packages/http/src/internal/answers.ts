@@ -33,11 +33,6 @@ export function serve(stored: StoredResponse, request: HttpRequest): HttpResult 
   return answer(status, response)
 }
 
-/** A stored response's header (names are stored lower-cased). */
-export function header(stored: StoredResponse, name: string): string | undefined {
-  return stored.h.find(([n]) => n === name)?.[1]
-}
-
 /** An answer the cache gave, from a stored response or on a handler's behalf. */
 export function answer(status: CacheStatus, response: HttpResponse, detail?: string): HttpResult {
   return { status, response: labelled(response, status, detail), ran: false }

@@ -1,7 +1,7 @@
 import type { HttpRequest } from '../types.js'
 import { noneMatch } from './etag.js'
 import { parseHttpDate } from './http-date.js'
-import type { StoredResponse } from './stored.js'
+import { firstValue, header, type StoredResponse } from './stored.js'
 
 /**
  * Whether a client's conditional GET or HEAD is answered 304 by a stored response (RFC 9110
@@ -12,7 +12,7 @@ import type { StoredResponse } from './stored.js'
 export function notModified(request: HttpRequest, stored: StoredResponse): boolean {
   const ifNoneMatch = request.headers['if-none-match']
   if (ifNoneMatch !== undefined) return noneMatch(ifNoneMatch, header(stored, 'etag'))
-  const since = first(request.headers['if-modified-since'])
+  const since = firstValue(request.headers['if-modified-since'])
   if (since === undefined) return false
   const sinceMs = parseHttpDate(since)
   if (sinceMs === undefined) return false
@@ -21,14 +21,6 @@ export function notModified(request: HttpRequest, stored: StoredResponse): boole
   return lastModified <= sinceMs
 }
 
-function header(stored: StoredResponse, name: string): string | undefined {
-  return stored.h.find(([n]) => n === name)?.[1]
-}
-
 function date(value: string | undefined): number | undefined {
   return value === undefined ? undefined : parseHttpDate(value)
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value
 }

@@ -1,6 +1,7 @@
 import type { HttpResponse } from '../types.js'
 import { type Directives, deltaSeconds } from './cache-control.js'
 import { parseHttpDate } from './http-date.js'
+import { firstValue } from './stored.js'
 
 /** The longest heuristic freshness lifetime given to a response (RFC 9111 §4.2.2). */
 export const MAX_HEURISTIC_MS = 24 * 60 * 60 * 1000
@@ -65,7 +66,7 @@ function explicitLifetime(
     // A negative, quoted or otherwise malformed value: stale, not "no information".
     return seconds === undefined ? 0 : seconds * 1000
   }
-  const expires = useExpires ? first(response.headers.expires) : undefined
+  const expires = useExpires ? firstValue(response.headers.expires) : undefined
   if (expires === undefined) return undefined
   const expiresAt = parseHttpDate(expires, receivedAt)
   // An invalid date, "0" included, means already expired (§5.3).
@@ -78,7 +79,7 @@ function explicitLifetime(
  * a heuristic lifetime at all (its status) is the caller's rule.
  */
 function heuristicLifetime(response: HttpResponse, receivedAt: number): number | undefined {
-  const lastModified = first(response.headers['last-modified'])
+  const lastModified = firstValue(response.headers['last-modified'])
   if (lastModified === undefined) return undefined
   const modifiedAt = parseHttpDate(lastModified, receivedAt)
   if (modifiedAt === undefined) return undefined
@@ -93,7 +94,7 @@ function heuristicLifetime(response: HttpResponse, receivedAt: number): number |
  */
 function initialAge(response: HttpResponse, receivedAt: number): number {
   const ageMs = ageHeader(response.headers.age)
-  const date = first(response.headers.date)
+  const date = firstValue(response.headers.date)
   const dateMs = date === undefined ? undefined : parseHttpDate(date, receivedAt)
   const apparentMs = dateMs === undefined ? 0 : Math.max(0, receivedAt - dateMs)
   return Math.max(ageMs, apparentMs)
@@ -114,12 +115,6 @@ function ageHeader(value: string | string[] | undefined): number {
 
 /** The response's `Date`, or when it arrived if it has no valid one. */
 function dateOf(response: HttpResponse, receivedAt: number): number {
-  const date = first(response.headers.date)
+  const date = firstValue(response.headers.date)
   return (date === undefined ? undefined : parseHttpDate(date, receivedAt)) ?? receivedAt
-}
-
-/** The first value of a header that may have come as several field lines or a list. */
-function first(value: string | string[] | undefined): string | undefined {
-  const one = Array.isArray(value) ? value[0] : value
-  return one === undefined ? undefined : one.trim()
 }

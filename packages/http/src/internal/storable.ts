@@ -3,22 +3,14 @@ import { type Directives, deltaSeconds } from './cache-control.js'
 import { freshness } from './freshness.js'
 import type { ResolvedOptions } from './options.js'
 import { noStore, understood } from './statuses.js'
-import { headerList } from './stored.js'
+import { headerList, type StoredTimes } from './stored.js'
 
-/** How a storable response is kept: its remaining freshness, its grace, its age on arrival. */
-export interface Storable {
-  /** What is left of its freshness lifetime once its age on arrival is taken off, in ms. */
-  freshMs: number
+/** How a storable response is kept: its times, and how long it is kept past its freshness. */
+export interface Storable extends StoredTimes {
   /** How long past that it is kept: to be served (stale-while-revalidate, stale-if-error) or revalidated (`keep`). */
   graceMs: number
-  swrMs: number
-  /** Its `stale-if-error`, in ms: how long past its freshness it may stand in for a failure. */
-  sieMs: number
-  initialAgeMs: number
   /** The response stated its own lifetime (`s-maxage`, `max-age`, `Expires`). */
   explicit: boolean
-  /** `no-cache`: revalidated before every reuse. */
-  revalidateAlways: boolean
 }
 
 /**

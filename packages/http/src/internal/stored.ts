@@ -57,13 +57,26 @@ const HOP_BY_HOP = new Set([
   'cacheguard-cache-control',
 ])
 
+/** The times a stored response keeps, as the cache's storability rules computed them. */
+export interface StoredTimes {
+  /** What is left of its freshness lifetime once its age on arrival is taken off, in ms. */
+  freshMs: number
+  initialAgeMs: number
+  swrMs: number
+  sieMs: number
+  /** `no-cache`: revalidated before every reuse. */
+  revalidateAlways: boolean
+}
+
+/**
+ * A response as it is kept: its headers without hop-by-hop ones and `Set-Cookie`, its body in
+ * base64, and its times; `times` undefined for a response shared with concurrent requests but
+ * stored for none. `authOk`: it may answer requests with credentials or cookies.
+ */
 export function toStored(
   response: HttpResponse,
-  freshMs: number,
+  times: StoredTimes | undefined,
   authOk: boolean,
-  initialAgeMs = 0,
-  swrMs?: number,
-  sieMs?: number,
 ): StoredResponse {
   const connectionNamed = new Set(
     headerList(response.headers.connection).map((name) => name.toLowerCase()),
@@ -79,13 +92,20 @@ export function toStored(
     h,
     b: Buffer.from(response.body).toString('base64'),
     t: Date.now(),
-    f: freshMs,
+    f: times?.freshMs ?? 0,
   }
   if (authOk) stored.a = true
-  if (initialAgeMs > 0) stored.i = initialAgeMs
-  if (swrMs !== undefined) stored.w = swrMs
-  if (sieMs !== undefined) stored.e = sieMs
+  if (times === undefined) return stored
+  if (times.initialAgeMs > 0) stored.i = times.initialAgeMs
+  stored.w = times.swrMs
+  stored.e = times.sieMs
+  if (times.revalidateAlways) stored.n = true
   return stored
+}
+
+/** A stored response's header (names are stored lower-cased). */
+export function header(stored: StoredResponse, name: string): string | undefined {
+  return stored.h.find(([n]) => n === name)?.[1]
 }
 
 export function fromStored(stored: StoredResponse): HttpResponse {
@@ -112,11 +132,20 @@ export function isMarker(value: unknown): value is VaryMarker {
   return typeof value === 'object' && value !== null && Array.isArray((value as VaryMarker).vary)
 }
 
-/** A comma-separated header as its items, trimmed (`Vary: Accept, Accept-Language`). */
+/**
+ * A comma-separated header as its items, trimmed, empty elements dropped (RFC 9110 §5.6.1 lists:
+ * `Vary: , Accept` is `['Accept']`), its field lines joined.
+ */
 export function headerList(value: string | string[] | undefined): string[] {
   if (value === undefined) return []
   return (Array.isArray(value) ? value.join(',') : value)
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '')
+}
+
+/** The first value of a header that may have come as several field lines, trimmed. */
+export function firstValue(value: string | string[] | undefined): string | undefined {
+  const one = Array.isArray(value) ? value[0] : value
+  return one === undefined ? undefined : one.trim()
 }
