@@ -1,0 +1,32 @@
+// The shared HTTP scenario suite over Express 5: the scenario's handler as the route after
+// expressCache, answered with res.send (Express's automatic ETag off, so the answer is the
+// handler's own; freshness.test.ts tests revalidation with it on).
+import { describeHttpScenarios } from '@cacheguard/http/testing'
+import { redisStores } from '../../../test/helpers/redis-stores.js'
+import { express } from '../test/express.js'
+import { expressCache } from './index.js'
+
+describeHttpScenarios({
+  name: 'express',
+  store: redisStores('express-scenarios'),
+  serve(cache, handler, options) {
+    const app = express()
+    app.set('etag', false)
+    app.use(expressCache(cache, options))
+    app.use(async (req, res, next) => {
+      try {
+        const answer = await handler({
+          method: req.method,
+          url: req.originalUrl,
+          headers: req.headers,
+        })
+        res.status(answer.status ?? 200).set(answer.headers ?? {})
+        const body = answer.body ?? ''
+        res.send(typeof body === 'string' ? body : Buffer.from(body))
+      } catch (error) {
+        next(error)
+      }
+    })
+    return app
+  },
+})

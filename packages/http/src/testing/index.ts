@@ -1,0 +1,11 @@
+export { httpDate, oneSocket, type Reply, type Send, send, sleep } from './client.js'
+export {
+  type CountedHandler,
+  type HttpAdapter,
+  type ScenarioHandler,
+  type ScenarioRequest,
+  type ScenarioResponse,
+  type Site,
+  serveScenario,
+} from './harness.js'
+export { describeHttpScenarios } from './scenario-suite.js'

@@ -1,0 +1,24 @@
+// The shared HTTP scenario suite over Koa: the scenario's handler as the middleware after
+// koaCache; what it throws goes to Koa's own error handling.
+import { describeHttpScenarios } from '@cacheguard/http/testing'
+import Koa from 'koa'
+import { redisStores } from '../../../test/helpers/redis-stores.js'
+import { koaCache } from './index.js'
+
+describeHttpScenarios({
+  name: 'koa',
+  store: redisStores('koa-scenarios'),
+  serve(cache, handler, options) {
+    const app = new Koa()
+    app.silent = true
+    app.use(koaCache(cache, options))
+    app.use(async (ctx) => {
+      const answer = await handler({ method: ctx.method, url: ctx.url, headers: ctx.headers })
+      ctx.status = answer.status ?? 200
+      ctx.set(answer.headers ?? {})
+      const body = answer.body ?? ''
+      ctx.body = typeof body === 'string' ? body : Buffer.from(body)
+    })
+    return app.callback()
+  },
+})
