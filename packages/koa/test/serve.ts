@@ -1,20 +1,12 @@
-import { type IncomingHttpHeaders, request } from 'node:http'
+import type { IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type CacheOptions, createCache } from '@cacheguard/core'
-import { redisStore } from '@cacheguard/redis'
+import { type Reply, type Send, send } from '@cacheguard/http/testing'
 import type Koa from 'koa'
-import { afterAll, onTestFinished } from 'vitest'
-import { connectRedis, uniquePrefix } from '../../../test/helpers/redis.js'
+import { onTestFinished } from 'vitest'
+import { redisStores } from '../../../test/helpers/redis-stores.js'
 
-/** What came back over the socket: the raw body bytes, never decoded. */
-export interface Reply {
-  status: number
-  headers: IncomingHttpHeaders
-  body: Buffer
-  text: string
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+export { type Reply, sleep } from '@cacheguard/http/testing'
 
 /**
  * A cache over the test Redis, under a prefix of its own; call at the top of a test file.
@@ -23,22 +15,11 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export function redisCaches(
   label: string,
 ): (options?: CacheOptions) => ReturnType<typeof createCache> {
-  const redis = connectRedis()
-  const prefix = uniquePrefix(label)
-  let n = 0
-  afterAll(async () => {
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(keys)
-  })
+  const stores = redisStores(label)
   // The tests count handler runs exactly: a Redis call held up by a busy machine must not time
   // out (the default is 500 ms) and turn into an extra run.
   return (options = {}) =>
-    createCache({
-      store: redisStore(redis, { prefix: `${prefix}${++n}:` }),
-      jitter: 0,
-      storeTimeout: '5s',
-      ...options,
-    })
+    createCache({ store: stores(), jitter: 0, storeTimeout: '5s', ...options })
 }
 
 /** Starts `app` on a free loopback port for the current test; returns `get`-like helpers. */
@@ -50,39 +31,11 @@ export async function listen(app: Koa) {
     server.closeAllConnections()
     await new Promise((resolve) => server.close(resolve))
   })
-  const { port } = server.address() as AddressInfo
-  const send = (
-    path: string,
-    options: { method?: string; headers?: Record<string, string> } = {},
-  ): Promise<Reply> =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          path,
-          method: options.method ?? 'GET',
-          headers: options.headers,
-        },
-        (res) => {
-          const chunks: Buffer[] = []
-          res.on('data', (chunk: Buffer) => chunks.push(chunk))
-          res.on('error', reject)
-          res.on('end', () => {
-            const body = Buffer.concat(chunks)
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body,
-              text: body.toString(),
-            })
-          })
-        },
-      )
-      req.on('error', reject)
-      req.end()
-    })
-  return { url: `http://127.0.0.1:${port}`, send }
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    url,
+    send: (path: string, options: Send = {}): Promise<Reply> => send(`${url}${path}`, options),
+  }
 }
 
 /** The headers a replay must repeat: all but the cache's own labels and the per-send ones. */
