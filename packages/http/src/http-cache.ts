@@ -208,7 +208,7 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
       if (state.soft) {
         // Validated by another request's run after this one arrived (strictly later: within the
         // same millisecond, it may be the response stored before it): as good as its own.
-        return value.t > state.since ? serve(value, request) : ran('MISS', await run())
+        return value.t > state.since ? serve(value, request) : revalidateOwn(value, run)
       }
       state.soft = true
       return readThrough(key, request, run, primary, state)
@@ -237,6 +237,20 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
       return serve(value, request)
     }
     return state.own ? ran('MISS', state.own) : serve(value, request)
+  }
+
+  /**
+   * Revalidates a `no-cache` response for this request alone (another request's revalidation
+   * stored it before this one arrived): its handler is asked with the stored validators, and a
+   * 304 means the stored response, freshened.
+   */
+  const revalidateOwn = async (stored: StoredResponse, run: Run): Promise<HttpResult> => {
+    const validators = validatorsOf(stored)
+    const response = await run(validators)
+    if (validators === undefined || response.status !== 304) return ran('MISS', response)
+    const full = fromStored(freshened(stored, response))
+    run.replace(full)
+    return ran('MISS', full)
   }
 
   return {

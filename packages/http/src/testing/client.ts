@@ -46,9 +46,12 @@ export function send(url: string, options: Send = {}): Promise<Reply> {
   })
 }
 
-/** A keep-alive agent with one socket: every request goes down the same connection. */
-export function oneSocket(): Agent {
-  return new Agent({ keepAlive: true, maxSockets: 1 })
+/**
+ * A keep-alive agent with one socket (or `sockets`): every request goes down the same
+ * connection, or one of a few that stay open. Destroy it when done.
+ */
+export function oneSocket(sockets = 1): Agent {
+  return new Agent({ keepAlive: true, maxSockets: sockets })
 }
 
 /** Resolves after `ms` milliseconds. */
