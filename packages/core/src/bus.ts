@@ -3,6 +3,19 @@ export interface InvalidationMessage {
   /** The cache that wrote or deleted the keys; it keeps its own memory copies. */
   origin: string
   keys: string[]
+  /** `deleteTags`, `expireTags` and `clear` calls: the memory copies they cover go to the store. */
+  records?: InvalidationRecord[]
+}
+
+/** A `deleteTags` (`delete`), `expireTags` (`expire`) or `clear` call, as the bus carries it. */
+export interface InvalidationRecord {
+  kind: 'delete' | 'expire' | 'clear'
+  /** The namespace of the cache that made it: only caches of that namespace apply it. */
+  namespace: string
+  /** The tags (none for `clear`). */
+  tags: string[]
+  /** When it was made, in Unix milliseconds. */
+  at: number
 }
 
 /**

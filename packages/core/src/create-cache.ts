@@ -1,15 +1,18 @@
 import type { Duration } from './duration.js'
 import type { CacheGuardError } from './errors.js'
+import { CacheClosedError, InvalidTagError } from './errors.js'
 import type { CacheEventName, CacheStats, Listener } from './events.js'
 import { createCore } from './internal/core.js'
 import { CORRUPT, entryValue } from './internal/decode-value.js'
 import { outdate } from './internal/flights.js'
+import { expireEntry, invalidate } from './internal/invalidate.js'
+import { noteLocally } from './internal/local-records.js'
 import { readEntry } from './internal/read-entry.js'
 import { readThrough } from './internal/read-through.js'
 import { forgetLocal, removeEntry } from './internal/remove-entry.js'
 import { report } from './internal/report.js'
 import { callSettings, toStoreKey } from './internal/settings.js'
-import { describeValue, durationOption } from './internal/validate.js'
+import { describeValue, durationOption, tagsOption } from './internal/validate.js'
 import { encodeForWrite, serializeValue, writeEntry } from './internal/write-entry.js'
 import type { CacheOptions, EntryOptions, Loader } from './options.js'
 /** A cache created by `createCache`. */
@@ -46,6 +49,39 @@ export interface Cache {
   /** Removes a key; resolves `true` when something was removed. Rejects with `CG_STORE` on store failure, `CG_CIRCUIT_OPEN` while the breaker is open. */
   delete(key: string): Promise<boolean>
   /**
+   * Every entry that carries any of `tags` is a miss from the moment this resolves, in every
+   * process that shares the store: one record per tag is written, whatever the number of
+   * entries. Rejects with `CG_INVALID_TAG` (nothing written), or typed when the store fails.
+   *
+   * @example
+   * await db.updateUser(42, changes)
+   * await cache.deleteTags(['user:42'])
+   */
+  deleteTags(tags: readonly string[]): Promise<void>
+  /**
+   * Every entry that carries any of `tags` becomes stale: served within the grace it was written
+   * with while one refresh runs, and kept if that refresh fails; with no grace, a miss. Rejects as
+   * `deleteTags`.
+   */
+  expireTags(tags: readonly string[]): Promise<void>
+  /**
+   * The entry of `key` becomes stale now, as with `expireTags`; resolves whether there was one.
+   * Rejects typed when the store fails.
+   */
+  expire(key: string): Promise<boolean>
+  /**
+   * Every entry of this cache's namespace is a miss from the moment this resolves, in every
+   * process (one record written; another namespace is untouched). Needs the cache, and every
+   * cache over the namespace, to be created with `clearable: true`; throws a `TypeError` otherwise.
+   */
+  clear(): Promise<void>
+  /**
+   * Releases what the cache holds (its bus subscription, its listeners); every call after it
+   * rejects with `CG_CLOSED`. Work in flight finishes. Closes nothing the user owns (the store's
+   * client stays open).
+   */
+  close(): Promise<void>
+  /**
    * The `n` most requested keys (by `getOrSet` and `get`), most requested first: an approximate,
    * recent count kept when the cache was created with `hotKeys`. Throws a `TypeError` otherwise.
    *
@@ -71,15 +107,29 @@ export function createCache(options: CacheOptions = {}): Cache {
   const core = createCore(options)
   const { settings, state } = core
   // Another process wrote or deleted these keys: its value is in the store, ours is outdated.
-  settings.bus?.subscribe((message) => {
+  const unsubscribe = settings.bus?.subscribe((message) => {
     if (message?.origin === state.id || !Array.isArray(message.keys)) return
     for (const storeKey of message.keys) forgetLocal(core, storeKey)
+    // Its invalidations: the memory copies they cover go to the store, which decides.
+    for (const record of Array.isArray(message.records) ? message.records : []) {
+      if (record?.namespace === settings.namespace && Number.isFinite(record.at)) {
+        noteLocally(
+          state.records,
+          record.kind,
+          Array.isArray(record.tags) ? record.tags : [],
+          record.at,
+        )
+      }
+    }
   })
+  const closed = (operation: string, key?: string) =>
+    Promise.reject(new CacheClosedError(operation, key))
 
   return {
     namespace: settings.namespace,
 
     getOrSet(key, loader, entryOptions) {
+      if (state.closed) return closed('getOrSet', key)
       try {
         if (typeof loader !== 'function') {
           throw new TypeError(`Expected \`loader\` to be a function, got ${describeValue(loader)}`)
@@ -92,6 +142,7 @@ export function createCache(options: CacheOptions = {}): Cache {
     },
 
     async get<T>(key: string) {
+      if (state.closed) return closed('get', key)
       const storeKey = toStoreKey(settings, key)
       state.hotKeys?.record(key)
       const entry = await readEntry(core, key, storeKey)
@@ -109,6 +160,7 @@ export function createCache(options: CacheOptions = {}): Cache {
     },
 
     async set(key, value, entryOptions) {
+      if (state.closed) return closed('set', key)
       const storeKey = toStoreKey(settings, key)
       const times = callSettings(settings, entryOptions)
       const payload = serializeValue(core, key, value)
@@ -123,7 +175,10 @@ export function createCache(options: CacheOptions = {}): Cache {
         // With a fencing guard, a set takes a token too: a load still running elsewhere, holding
         // an older one, cannot overwrite it.
         const fence = settings.fencing ? await core.remote.nextFence(key, storeKey) : undefined
-        const envelope = encodeForWrite(payload, times, { loadMs: 0, fence })!
+        // Written after every invalidation this process made or heard, even in the same millisecond:
+        // the value given now is newer than what they invalidated.
+        const after = state.records.latest
+        const envelope = encodeForWrite(payload, times, { loadMs: 0, fence, after })!
         await writeEntry(core, key, storeKey, envelope, found, fence)
       } catch (error) {
         report(state, 'write', key, error as CacheGuardError)
@@ -132,6 +187,7 @@ export function createCache(options: CacheOptions = {}): Cache {
     },
 
     async has(key, options) {
+      if (state.closed) return closed('has', key)
       const storeKey = toStoreKey(settings, key)
       const freshFor =
         options?.freshFor === undefined ? 0 : durationOption('freshFor', options.freshFor, 0)
@@ -140,11 +196,44 @@ export function createCache(options: CacheOptions = {}): Cache {
     },
 
     delete(key) {
+      if (state.closed) return closed('delete', key)
       try {
         return removeEntry(core, key, toStoreKey(settings, key))
       } catch (error) {
         return Promise.reject(error)
       }
+    },
+
+    async deleteTags(tags) {
+      if (state.closed) return closed('deleteTags')
+      await invalidate(core, 'delete', requiredTags(tags))
+    },
+
+    async expireTags(tags) {
+      if (state.closed) return closed('expireTags')
+      await invalidate(core, 'expire', requiredTags(tags))
+    },
+
+    async expire(key) {
+      if (state.closed) return closed('expire', key)
+      return expireEntry(core, key, toStoreKey(settings, key))
+    },
+
+    async clear() {
+      if (state.closed) return closed('clear')
+      if (!settings.clearable) {
+        throw new TypeError(
+          'clear() needs every cache over the namespace to read the clear record: createCache({ clearable: true })',
+        )
+      }
+      await invalidate(core, 'clear', [])
+    },
+
+    async close() {
+      if (state.closed) return
+      state.closed = true
+      unsubscribe?.()
+      state.emitter.clear()
     },
 
     hotKeys(n = state.hotKeys?.size ?? 0) {
@@ -169,4 +258,12 @@ export function createCache(options: CacheOptions = {}): Cache {
       return state.emitter.on(event, listener)
     },
   }
+}
+
+/** The tags of `deleteTags` or `expireTags`: at least one, each valid (`CG_INVALID_TAG`). */
+function requiredTags(tags: unknown): readonly string[] {
+  const valid = tagsOption(tags)
+  if (valid === undefined)
+    throw new InvalidTagError('Expected at least one tag, got an empty array')
+  return valid
 }

@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'CG_LOCK_UNAVAILABLE'
   | 'CG_LOCK_LOST'
   | 'CG_VALUE_TOO_LARGE'
+  | 'CG_INVALID_TAG'
+  | 'CG_CLOSED'
 
 export interface CacheGuardErrorOptions {
   /** The cache key involved, when there is one. */
@@ -258,6 +260,22 @@ export class ValueTooLargeError extends CacheGuardError {
   }
 }
 
+/** A tag that is not a non-empty string of at most 200 UTF-8 bytes, or more than 32 tags. Nothing is called or written. */
+export class InvalidTagError extends CacheGuardError {
+  override readonly name = 'InvalidTagError'
+  constructor(message: string, key?: string) {
+    super('CG_INVALID_TAG', message, { key })
+  }
+}
+
+/** A call to a cache after its `close()`: nothing is read, loaded or written. */
+export class CacheClosedError extends CacheGuardError {
+  override readonly name = 'CacheClosedError'
+  constructor(operation: string, key?: string) {
+    super('CG_CLOSED', `Cannot ${operation}: the cache was closed`, { key })
+  }
+}
+
 /** Every error class, by code, so callers can match on `errors.CG_STORE` and docs stay in step. */
 export const errors = {
   CG_INVALID_KEY: InvalidKeyError,
@@ -275,6 +293,8 @@ export const errors = {
   CG_LOCK_UNAVAILABLE: LockUnavailableError,
   CG_LOCK_LOST: LockLostError,
   CG_VALUE_TOO_LARGE: ValueTooLargeError,
+  CG_INVALID_TAG: InvalidTagError,
+  CG_CLOSED: CacheClosedError,
 } as const satisfies Record<ErrorCode, new (...args: never[]) => CacheGuardError>
 
 /**

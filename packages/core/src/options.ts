@@ -24,6 +24,12 @@ export interface CacheOptions {
    * @default { failures: 5, openFor: '5s' }
    */
   breaker?: { failures?: number; openFor?: Duration } | false
+  /**
+   * `clear()` works on this cache: every read also reads the namespace's clear record (in the same
+   * round trip as the entry). Give it to every cache over the namespace, in every process: one
+   * without it does not see a `clear()`. @default false
+   */
+  clearable?: boolean
   /** Prefixed to every key as `namespace:key`; caches with different namespaces never share entries or loads. @default '' (none) */
   namespace?: string
   /** How long a loaded value is fresh. @default '5m' */
@@ -112,6 +118,13 @@ export interface EntryOptions {
    * exceeded (an HTTP response's `max-age`). @default the cache's `jitter`
    */
   jitter?: number
+  /**
+   * The entry's tags: `deleteTags` and `expireTags` of any of them invalidate it. At most 32
+   * non-empty strings of at most 200 UTF-8 bytes each; anything else is `CG_INVALID_TAG` and
+   * nothing is called or written. Given to `getOrSet`, they are also read with the entry, in the
+   * same round trip. @default none
+   */
+  tags?: readonly string[]
 }
 
 /** Loader timeouts: see `CacheOptions.timeout`. */

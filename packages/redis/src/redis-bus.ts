@@ -92,6 +92,19 @@ export function redisBus(client: Redis | Cluster, options: RedisBusOptions): Red
 
   return {
     publish(message) {
+      // Invalidations of tags and clears go out at once, each as a message of its own.
+      if (message.records !== undefined && message.records.length > 0) {
+        return client
+          .publish(
+            channel,
+            JSON.stringify({
+              origin: message.origin,
+              keys: message.keys,
+              records: message.records,
+            }),
+          )
+          .then(() => undefined)
+      }
       if (pending === undefined) {
         pending = new Map()
         flushed = new Promise<void>((resolve) => process.nextTick(resolve)).then(flush)
@@ -118,9 +131,26 @@ function parse(text: string): InvalidationMessage | undefined {
   try {
     const message = JSON.parse(text) as InvalidationMessage
     if (typeof message?.origin !== 'string' || !Array.isArray(message.keys)) return undefined
+    if (message.records !== undefined && !validRecords(message.records)) return undefined
     return message.keys.every((key) => typeof key === 'string') ? message : undefined
   } catch {
     // Someone else's message on our channel: not ours to act on.
     return undefined
   }
+}
+
+function validRecords(records: unknown): boolean {
+  return (
+    Array.isArray(records) &&
+    records.every(
+      (record) =>
+        typeof record === 'object' &&
+        record !== null &&
+        ['delete', 'expire', 'clear'].includes(record.kind) &&
+        typeof record.namespace === 'string' &&
+        Array.isArray(record.tags) &&
+        record.tags.every((tag: unknown) => typeof tag === 'string') &&
+        Number.isFinite(record.at),
+    )
+  )
 }

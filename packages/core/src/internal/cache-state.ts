@@ -4,6 +4,7 @@ import { Emitter } from './emitter.js'
 import { createFlights, type Flights } from './flights.js'
 import { type HotKeys, hotKeyCounter } from './hot-keys.js'
 import { createLimiter, type Limiter } from './limiter.js'
+import { createLocalRecords, type LocalRecords } from './local-records.js'
 import type { Settings } from './settings.js'
 
 /** The counters behind `stats()`. */
@@ -20,6 +21,10 @@ export interface CacheState {
   readonly limiter: Limiter | undefined
   /** Counts requests per key when the `hotKeys` option is on. */
   readonly hotKeys: HotKeys | undefined
+  /** The invalidations (tags, clear) this process made or heard, for its memory copies. */
+  readonly records: LocalRecords
+  /** Set by `close()`: every call rejects with `CG_CLOSED`. */
+  closed: boolean
 }
 
 export function createState(settings: Settings): CacheState {
@@ -46,5 +51,7 @@ export function createState(settings: Settings): CacheState {
       ? createLimiter(settings.loadConcurrency, settings.loadQueue)
       : undefined,
     hotKeys: settings.hotKeys > 0 ? hotKeyCounter(settings.hotKeys) : undefined,
+    records: createLocalRecords(),
+    closed: false,
   }
 }

@@ -25,6 +25,11 @@ export class Emitter {
     return set !== undefined && set.size > 0
   }
 
+  /** Removes every listener (the cache was closed). */
+  clear(): void {
+    this.listeners.clear()
+  }
+
   emit<E extends CacheEventName>(event: E, payload: CacheEvents[E]): void {
     const set = this.listeners.get(event)
     if (!set || set.size === 0) return

@@ -6,7 +6,10 @@ import type { Serializer } from '../serializer.js'
 // precision. `loadMs` is how long the load that produced the entry took (early refresh weighs
 // it), `fence` the fencing token of the lock holder that wrote it (0: none). Kind is `v` (a value
 // follows) or `n` ("not found", nothing follows). A plain-text header lets a hit decode with a
-// few indexOf calls and one parse of the payload alone. Entries of the first format,
+// few indexOf calls and one parse of the payload alone. An entry with tags has them between the
+// fence and the kind: `t<count>|` then each tag as `<length>|<tag>` (length in UTF-16 units), so
+// a tag may hold any character, `|` included; an entry without tags is written as before.
+// Entries of the first format,
 // `cg1|<freshUntil>|<staleUntil>|<kind><payload>`, still decode (written at their fresh time).
 const MAGIC = 'cg2|'
 const MAGIC_V1 = 'cg1|'
@@ -23,6 +26,8 @@ export interface Entry {
   fence: number
   /** `undefined` for a "not found" entry. */
   payload: string | undefined
+  /** The entry's tags (`deleteTags`, `expireTags`); `undefined` for none. */
+  tags?: readonly string[] | undefined
   /**
    * The payload decoded and deeply frozen once, by the serializer named, for `values: 'frozen'`:
    * an entry kept in memory hands the same frozen value to every later read.
@@ -32,7 +37,14 @@ export interface Entry {
 
 export function encodeEntry(entry: Entry): string {
   const body = entry.payload === undefined ? 'n' : `v${entry.payload}`
-  return `${MAGIC}${entry.freshUntil}|${entry.staleUntil}|${entry.writtenAt}|${entry.loadMs}|${entry.fence}|${body}`
+  const tags = entry.tags === undefined || entry.tags.length === 0 ? '' : encodeTags(entry.tags)
+  return `${MAGIC}${entry.freshUntil}|${entry.staleUntil}|${entry.writtenAt}|${entry.loadMs}|${entry.fence}|${tags}${body}`
+}
+
+function encodeTags(tags: readonly string[]): string {
+  let text = `t${tags.length}|`
+  for (const tag of tags) text += `${tag.length}|${tag}`
+  return text
 }
 
 /** The integer `field` last parsed (decoding is synchronous, so one slot serves every call). */
@@ -81,14 +93,26 @@ export function decodeEntry(text: string): Entry | string {
   }
   if (at === -1) return 'the header is not made of integers'
   if (staleUntil < freshUntil) return 'stale time before fresh time'
+  let tags: string[] | undefined
+  if (!v1 && text.charCodeAt(at) === 116 /* t */) {
+    at = field(text, at + 1)
+    const count = parsed
+    if (at === -1 || count === 0) return 'the tags are not a count of tags'
+    tags = []
+    for (let i = 0; i < count; i++) {
+      at = field(text, at)
+      if (at === -1 || parsed === 0 || at + parsed > text.length) return 'a tag is cut short'
+      tags.push(text.slice(at, at + parsed))
+      at += parsed
+    }
+  }
   const kind = text.charCodeAt(at)
-  if (kind === 110 /* n */ && text.length === at + 1) {
-    return { freshUntil, staleUntil, writtenAt, loadMs, fence, payload: undefined }
-  }
-  if (kind === 118 /* v */) {
-    return { freshUntil, staleUntil, writtenAt, loadMs, fence, payload: text.slice(at + 1) }
-  }
-  return 'unknown entry kind'
+  let payload: string | undefined
+  if (kind === 118 /* v */) payload = text.slice(at + 1)
+  else if (kind !== 110 /* n */ || text.length !== at + 1) return 'unknown entry kind'
+  const entry: Entry = { freshUntil, staleUntil, writtenAt, loadMs, fence, payload }
+  if (tags !== undefined) entry.tags = tags
+  return entry
 }
 
 /**

@@ -1,8 +1,18 @@
-import type { CacheGuardError } from '../errors.js'
+import { type CacheGuardError, CircuitOpenError } from '../errors.js'
 import type { CacheState } from './cache-state.js'
 import type { Core } from './core.js'
-import { decodeEntry, type Entry } from './envelope.js'
+import { decodeEntry, type Entry, encodeEntry } from './envelope.js'
 import { track, untrack, type Work } from './flights.js'
+import { coveredLocally } from './local-records.js'
+import {
+  applyRecords,
+  checkedEntry,
+  needsRecords,
+  peekRecords,
+  readEarly,
+  readRecords,
+  recordRefs,
+} from './records.js'
 import { report, reportCorrupt } from './report.js'
 
 const NO_ENTRY: Promise<undefined> = Promise.resolve(undefined)
@@ -13,33 +23,57 @@ const NO_ENTRY: Promise<undefined> = Promise.resolve(undefined)
  * miss; an open breaker reads as a miss without asking the store, and so does a store that is
  * down while a stale memory copy exists: that copy is served within its grace.
  *
- * `memory: false` asks the store itself, past the memory tier.
+ * `memory: false` asks the store itself, past the memory tier. An entry read from the store is
+ * checked against the invalidation records that apply to it (records.ts): those of `tags`, the
+ * tags the caller expects, are read in the same round trip as the entry; a memory copy against
+ * the invalidations this process made or heard.
  */
 export function readEntry(
   core: Core,
   key: string,
   storeKey: string,
   memory = true,
+  tags?: readonly string[],
 ): Promise<Entry | undefined> {
   if (core.peekIsStore) return Promise.resolve(peekEntry(core, key, storeKey))
-  if (core.memory !== undefined) return readTiered(core, key, storeKey, memory)
-  return readRemote(core, key, storeKey)
+  if (core.memory !== undefined) return readTiered(core, key, storeKey, memory, tags)
+  return readRemote(core, key, storeKey, tags)
 }
 
-/** The decoded entry `core.peek` finds, reporting one that is not an envelope. Needs `core.peek`. */
+/**
+ * The decoded entry `core.peek` finds, reporting one that is not an envelope. Needs `core.peek`.
+ * From the store itself, its records are applied; a memory copy that an invalidation may cover
+ * is not used (the store decides).
+ */
 export function peekEntry(core: Core, key: string, storeKey: string): Entry | undefined {
   const found = core.peek!(storeKey)
-  if (typeof found !== 'string') return found
-  reportCorrupt(core.state, key, found)
-  return undefined
+  if (typeof found === 'string') {
+    reportCorrupt(core.state, key, found)
+    return undefined
+  }
+  if (found === undefined) return undefined
+  if (!core.peekIsStore) return coveredLocally(core.state.records, found) ? undefined : found
+  if (!needsRecords(core.settings, found)) return found
+  return applyRecords(found, peekRecords(core, recordRefs(core.settings, found.tags)))
 }
 
 /** One promise hop over the store call: it sits on every remote hit. */
-function readRemote(core: Core, key: string, storeKey: string): Promise<Entry | undefined> {
+function readRemote(
+  core: Core,
+  key: string,
+  storeKey: string,
+  tags: readonly string[] | undefined,
+): Promise<Entry | undefined> {
   const { remote, state } = core
   if (remote.refused()) return NO_ENTRY
-  return remote.read(key, storeKey).then(
-    (raw) => toEntry(state, key, raw),
+  const read = remote.read(key, storeKey)
+  const early = readEarly(core, key, tags)
+  return read.then(
+    (raw) => {
+      const entry = toEntry(state, key, raw)
+      if (entry === undefined || !needsRecords(core.settings, entry)) return entry
+      return checkedEntry(core, key, entry, early, tags)
+    },
     (error: unknown) => {
       report(state, 'read', key, error as CacheGuardError)
       return undefined
@@ -52,16 +86,19 @@ async function readTiered(
   key: string,
   storeKey: string,
   memory: boolean,
+  tags: readonly string[] | undefined,
 ): Promise<Entry | undefined> {
   let local: Entry | undefined
   if (memory) {
-    local =
-      core.peek === undefined
-        ? toEntry(core.state, key, await core.memory!.get(storeKey))
-        : peekEntry(core, key, storeKey)
+    if (core.peek === undefined) {
+      local = toEntry(core.state, key, await core.memory!.get(storeKey))
+      if (local !== undefined && coveredLocally(core.state.records, local)) local = undefined
+    } else {
+      local = peekEntry(core, key, storeKey)
+    }
     if (local !== undefined && Date.now() < local.freshUntil) return local
   }
-  return readBehindMemory(core, key, storeKey, local)
+  return readBehindMemory(core, key, storeKey, local, tags)
 }
 
 /**
@@ -74,6 +111,7 @@ export async function readBehindMemory(
   key: string,
   storeKey: string,
   local: Entry | undefined,
+  tags?: readonly string[],
 ): Promise<Entry | undefined> {
   const { remote, state } = core
   const tier = core.memory!
@@ -83,17 +121,46 @@ export async function readBehindMemory(
   const fill: Work = { outdated: false }
   track(state.flights.fills, storeKey, fill)
   let raw: unknown
+  let entry: Entry | undefined
   try {
-    raw = await remote.read(key, storeKey)
-  } catch (error) {
-    report(state, 'read', key, error as CacheGuardError)
-    return local
+    const read = remote.read(key, storeKey)
+    const early = readEarly(core, key, tags)
+    try {
+      raw = await read
+    } catch (error) {
+      report(state, 'read', key, error as CacheGuardError)
+      return local
+    }
+    entry = toEntry(state, key, raw)
+    if (entry !== undefined && needsRecords(core.settings, entry)) {
+      const checked = await checkedEntry(core, key, entry, early, tags)
+      // Invalidated: the memory copy goes too. Expired: memory keeps it as the records leave it.
+      if (checked === undefined) void tier.forget(storeKey)
+      else if (checked !== entry) raw = encodeEntry(checked)
+      entry = checked
+    }
   } finally {
     untrack(state.flights.fills, storeKey, fill)
   }
-  const entry = toEntry(state, key, raw)
   if (entry !== undefined && !fill.outdated) tier.keep(storeKey, raw as string, entry.staleUntil)
   return entry
+}
+
+/**
+ * The store's entry under `storeKey`, its records applied; rejects typed when the store fails or
+ * the breaker is open (unreported: the caller reports).
+ */
+export async function readStored(
+  core: Core,
+  key: string,
+  storeKey: string,
+): Promise<Entry | undefined> {
+  if (core.remote.refused()) {
+    throw new CircuitOpenError('read', key, core.settings.store.name)
+  }
+  const entry = toEntry(core.state, key, await core.remote.read(key, storeKey))
+  if (entry === undefined || !needsRecords(core.settings, entry)) return entry
+  return applyRecords(entry, await readRecords(core, key, recordRefs(core.settings, entry.tags)))
 }
 
 function toEntry(state: CacheState, key: string, raw: unknown): Entry | undefined {

@@ -164,8 +164,8 @@ async function decide(
   const { settings, state } = core
   const entry =
     peeked === undefined
-      ? await readEntry(core, key, storeKey)
-      : await readAfterPeek(core, key, storeKey, peeked.entry)
+      ? await readEntry(core, key, storeKey, true, times.tags)
+      : await readAfterPeek(core, key, storeKey, peeked.entry, times.tags)
   if (entry !== undefined) {
     const now = Date.now()
     if (now < entry.staleUntil) {
@@ -214,10 +214,11 @@ function readAfterPeek(
   key: string,
   storeKey: string,
   entry: Entry | undefined,
+  tags: readonly string[] | undefined,
 ): Entry | undefined | Promise<Entry | undefined> {
   if (core.peekIsStore) return entry
   if (entry !== undefined && Date.now() < entry.freshUntil) return entry
-  return readBehindMemory(core, key, storeKey, entry)
+  return readBehindMemory(core, key, storeKey, entry, tags)
 }
 
 /** Asks each `admit` guard; the first that refuses blocks the key. */

@@ -33,6 +33,7 @@ const DEFAULTS = {
   values: 'copy',
   hotKeys: 0,
   breaker: { failures: 5, openFor: '5s' },
+  clearable: false,
 } satisfies CacheOptions
 
 /** Validates the options of `createCache` into its settings; a bad option throws a `TypeError`. */
@@ -115,6 +116,7 @@ export function resolveSettings(options: CacheOptions): Settings {
       softMs: softTimeout(o.timeout.soft),
       hardMs: hardTimeout(o.timeout.hard),
       jitter: numberOption('jitter', o.jitter, 0, 1),
+      tags: undefined,
     },
     storeTimeoutMs,
     frozenValues: o.values === 'frozen',
@@ -126,7 +128,15 @@ export function resolveSettings(options: CacheOptions): Settings {
     loadQueue,
     breaker: remote ? breakerOption(o.breaker) : undefined,
     hotKeys,
+    clearable: booleanOption('clearable', o.clearable),
   }
+}
+
+function booleanOption(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`Expected \`${name}\` to be a boolean, got ${describeValue(value)}`)
+  }
+  return value
 }
 
 function earlyRefreshOption(option: CacheOptions['earlyRefresh']): EarlyRefresh | undefined {

@@ -4,7 +4,7 @@ import type { Guard } from '../guard.js'
 import type { EntryOptions } from '../options.js'
 import type { Serializer } from '../serializer.js'
 import type { CacheStore } from '../store.js'
-import { durationOption, hardTimeout, numberOption, softTimeout } from './validate.js'
+import { durationOption, hardTimeout, numberOption, softTimeout, tagsOption } from './validate.js'
 
 // Settings are the resolved options of one cache: read-only once `createCache` returns. What
 // changes while the cache runs (counters, flights, the load limiter) is its state
@@ -21,6 +21,8 @@ export interface CallSettings {
   hardMs: number
   /** Written times are multiplied by a random factor in [1 - jitter, 1 + jitter]. */
   jitter: number
+  /** The entry's tags, valid and without duplicates; `undefined` for none. */
+  tags: readonly string[] | undefined
 }
 
 /** The resolved `earlyRefresh` option: one of the two forms. */
@@ -59,6 +61,8 @@ export interface Settings {
   readonly breaker: { failures: number; openForMs: number } | undefined
   /** How many keys `hotKeys()` counts; 0 for none. */
   readonly hotKeys: number
+  /** `clear()` works: every read also reads the clear record. */
+  readonly clearable: boolean
 }
 
 /** Merges one call's options over `base` (the cache's by default), validating only what was given. */
@@ -79,6 +83,7 @@ export function callSettings(
     hardMs: options.timeout?.hard === undefined ? base.hardMs : hardTimeout(options.timeout.hard),
     jitter:
       options.jitter === undefined ? base.jitter : numberOption('jitter', options.jitter, 0, 1),
+    tags: options.tags === undefined ? base.tags : tagsOption(options.tags),
   }
 }
 
@@ -99,8 +104,18 @@ export function toStoreKey(settings: Settings, key: unknown): string {
       )
     }
   }
+  // `__cg:` starts the store keys of the cache's own records (records.ts).
+  if (key.charCodeAt(0) === 95 /* _ */ && key.startsWith(RESERVED_PREFIX)) {
+    throw new InvalidKeyError(
+      `Expected the key not to start with \`${RESERVED_PREFIX}\`, which cacheguard keeps for its own records`,
+      key.slice(0, 64),
+    )
+  }
   return settings.namespace === '' ? key : `${settings.namespace}:${key}`
 }
+
+/** How the store keys of a cache's own records (tags, clear) start, after the namespace. */
+export const RESERVED_PREFIX = '__cg:'
 
 /** A random factor in [1 - jitter, 1 + jitter], for the times of one write. */
 export function jitterFactor(times: CallSettings): number {

@@ -1,5 +1,6 @@
 import { describeValue } from '../describe-value.js'
 import { type Duration, parseDuration } from '../duration.js'
+import { InvalidTagError } from '../errors.js'
 
 export { describeValue }
 
@@ -47,4 +48,39 @@ export function softTimeout(value: Duration | undefined): number {
 /** `timeout.hard` in milliseconds; Infinity when there is none. */
 export function hardTimeout(value: Duration | undefined): number {
   return value === undefined ? Number.POSITIVE_INFINITY : durationOption('timeout.hard', value, 1)
+}
+
+/** The most tags one entry (or one `deleteTags` / `expireTags` call) may carry. */
+export const MAX_TAGS = 32
+/** The longest tag, in UTF-8 bytes. */
+export const MAX_TAG_BYTES = 200
+
+/**
+ * Reads a list of tags: an array of at most `MAX_TAGS` non-empty strings of at most
+ * `MAX_TAG_BYTES` UTF-8 bytes, duplicates dropped; `undefined` for an empty list. Throws
+ * `CG_INVALID_TAG` naming the first bad one.
+ */
+export function tagsOption(value: unknown): readonly string[] | undefined {
+  if (!Array.isArray(value)) {
+    throw new InvalidTagError(
+      `Expected \`tags\` to be an array of strings, got ${describeValue(value)}`,
+    )
+  }
+  if (value.length > MAX_TAGS) {
+    throw new InvalidTagError(`Expected at most ${MAX_TAGS} tags, got ${value.length}`)
+  }
+  for (const [i, tag] of value.entries()) {
+    if (typeof tag !== 'string' || tag === '') {
+      throw new InvalidTagError(
+        `Expected tag ${i} to be a non-empty string, got ${tag === '' ? 'an empty string' : describeValue(tag)}`,
+      )
+    }
+    if (tag.length * 3 > MAX_TAG_BYTES && Buffer.byteLength(tag, 'utf8') > MAX_TAG_BYTES) {
+      throw new InvalidTagError(
+        `Expected tag ${i} to be at most ${MAX_TAG_BYTES} UTF-8 bytes, got ${Buffer.byteLength(tag, 'utf8')}`,
+      )
+    }
+  }
+  if (value.length === 0) return undefined
+  return value.length === 1 ? [value[0] as string] : [...new Set(value as string[])]
 }

@@ -15,6 +15,8 @@ export interface Envelope {
 export interface WriteMeta {
   loadMs: number
   fence: number | undefined
+  /** The entry counts as written after this time (an invalidation's), even within its millisecond. */
+  after?: number
 }
 
 /**
@@ -28,7 +30,7 @@ export function encodeForWrite(
   meta: WriteMeta,
 ): Envelope | undefined {
   const factor = jitterFactor(times)
-  const now = Date.now()
+  const now = meta.after === undefined ? Date.now() : Math.max(Date.now(), meta.after + 1)
   const loadMs = Math.round(meta.loadMs)
   const fence = meta.fence ?? 0
   if (payload === undefined) {
@@ -42,6 +44,7 @@ export function encodeForWrite(
       loadMs,
       fence,
       payload,
+      tags: times.tags,
     })
     return { text, ttlMs }
   }
@@ -55,6 +58,7 @@ export function encodeForWrite(
     loadMs,
     fence,
     payload,
+    tags: times.tags,
   })
   return { text, ttlMs: fresh + grace }
 }
