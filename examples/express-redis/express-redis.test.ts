@@ -82,4 +82,22 @@ describe('examples | express-redis', () => {
     expect(second.status).toBe(404)
     expect(second.headers.get('x-cache')).toBe('HIT')
   })
+
+  it('refetches the featured page, tagged with each product it shows, after a PUT to one of them', async () => {
+    const first = await fetch(`${url}/featured`)
+    expect(first.headers.get('cache-tag')).toBeNull()
+    expect(((await first.json()) as Array<{ price: number }>)[1]!.price).toBe(11)
+    const hit = await fetch(`${url}/featured`)
+    expect(hit.headers.get('x-cache')).toBe('HIT')
+    await hit.arrayBuffer()
+    const put = await fetch(`${url}/products/2`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ price: 99 }),
+    })
+    expect(put.status).toBe(204)
+    const after = await fetch(`${url}/featured`)
+    expect(after.headers.get('x-cache')).toBe('MISS')
+    expect(((await after.json()) as Array<{ price: number }>)[1]!.price).toBe(99)
+  })
 })

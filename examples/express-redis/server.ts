@@ -1,6 +1,7 @@
 // An Express 5 app whose product pages are cached in Redis by @cacheguard/express: concurrent
 // misses run the handler once (once for the whole fleet, with lockGuard), the handler's
-// Cache-Control decides what is stored and for how long, and a PUT drops the cached page.
+// Cache-Control decides what is stored and for how long, and a PUT drops the cached page and,
+// by its tag, every cached page that shows the product.
 //   node --import tsx --conditions=cacheguard-source examples/express-redis/server.ts
 // REDIS_URL (default redis://127.0.0.1:6379), PORT (default 3000; 0 picks a free one) and
 // CACHE_PREFIX (default 'shop:http:') change it. It prints `listening on <url>` when ready.
@@ -44,12 +45,27 @@ app.get('/products/:id', cached, async (req, res) => {
     res.status(404).json({ error: 'no such product' })
     return
   }
-  // Stored for 60 s, then served stale for up to 5 minutes while one request refreshes it.
-  res.set('Cache-Control', 'public, max-age=60, stale-while-revalidate=300').json(product)
+  // Stored for 60 s, then served stale for up to 5 minutes while one request refreshes it; tagged
+  // with the product (Cache-Tag speaks to the cache alone: it never leaves).
+  res
+    .set('Cache-Control', 'public, max-age=60, stale-while-revalidate=300')
+    .set('Cache-Tag', `product:${product.id}`)
+    .json(product)
 })
-// A successful PUT through the cache drops the cached GET of the same URL.
-app.put('/products/:id', cached, express.json(), (req, res) => {
+// The featured products: one page showing three products, tagged with each.
+const featured = [1, 2, 3]
+app.get('/featured', cached, async (_req, res) => {
+  const products = await Promise.all(featured.map((id) => db.findProduct(id)))
+  res
+    .set('Cache-Control', 'public, max-age=600')
+    .set('Cache-Tag', featured.map((id) => `product:${id}`).join(', '))
+    .json(products)
+})
+// A successful PUT through the cache drops the cached GET of the same URL; deleteTags drops every
+// other page that shows the product (here /featured), in every process.
+app.put('/products/:id', cached, express.json(), async (req, res) => {
   db.prices.set(Number(req.params.id), Number(req.body.price))
+  await cache.deleteTags([`product:${req.params.id}`])
   res.status(204).end()
 })
 // Not cached: how many queries reached the database.

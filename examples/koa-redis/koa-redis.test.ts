@@ -72,4 +72,19 @@ describe('examples | koa-redis', () => {
     expect([first.status, second.status, second.headers.get('x-cache')]).toEqual([404, 404, 'HIT'])
     expect(await queries()).toBe(before + 1)
   })
+
+  it('refetches the catalog, tagged with every product, after a PUT to one of them', async () => {
+    const first = await fetch(`${base}/catalog`)
+    expect(first.headers.get('cache-tag')).toBeNull()
+    await first.arrayBuffer()
+    expect((await fetch(`${base}/catalog`)).headers.get('x-cache')).toBe('HIT')
+    await fetch(`${base}/products/2`, {
+      method: 'PUT',
+      body: JSON.stringify({ name: 'Kettle', price: 45 }),
+    })
+    const after = await fetch(`${base}/catalog`)
+    expect(after.headers.get('x-cache')).toBe('MISS')
+    const products = (await after.json()) as Array<{ id: string; price: number }>
+    expect(products.find((p) => p.id === '2')?.price).toBe(45)
+  })
 })

@@ -30,7 +30,19 @@ const cache = createCache({ store: redisStore(redis, { prefix }), jitter: 0.1 })
 
 const app = new Koa()
 // Compression (koa-compress), logging and CORS go here, before the cache: they then act on hits too.
-app.use(koaCache(cache, { ttl: '1m', notFoundTtl: '10s', handlerTimeout: '5s' }))
+app.use(
+  koaCache(cache, {
+    ttl: '1m',
+    notFoundTtl: '10s',
+    handlerTimeout: '5s',
+    // Each product page carries its product's tag; pages that show several products say so with
+    // a Cache-Tag header (read by the cache, never sent).
+    tags: (request) => {
+      const id = /^\/products\/(\w+)$/.exec(request.url)?.[1]
+      return id === undefined ? [] : [`product:${id}`]
+    },
+  }),
+)
 app.use(async (ctx) => {
   const product = /^\/products\/(\w+)$/.exec(ctx.path)
   if (product && ctx.method === 'GET') {
@@ -43,12 +55,21 @@ app.use(async (ctx) => {
     }
     ctx.set('Cache-Control', 'public, max-age=60')
     ctx.body = found
+  } else if (ctx.path === '/catalog' && ctx.method === 'GET') {
+    // Every product, tagged with each: a change to one of them drops this page too.
+    const ids = [...db.products.keys()]
+    const products = await Promise.all(ids.map((id) => db.find(id)))
+    ctx.set('Cache-Control', 'public, max-age=600')
+    ctx.set('Cache-Tag', ids.map((id) => `product:${id}`).join(', '))
+    ctx.body = products
   } else if (product && ctx.method === 'PUT') {
-    // A successful PUT drops the cached GET of the same URL.
+    // A successful PUT drops the cached GET of the same URL, and deleteTags every page that shows
+    // the product (the catalog), in every process.
     const chunks: Buffer[] = []
     for await (const chunk of ctx.req) chunks.push(chunk as Buffer)
     const id = product[1]!
     db.products.set(id, { id, ...JSON.parse(Buffer.concat(chunks).toString()) })
+    await cache.deleteTags([`product:${id}`])
     ctx.body = db.products.get(id)
   } else if (ctx.path === '/stats') {
     ctx.set('Cache-Control', 'no-store') // never stored: always the live count

@@ -40,7 +40,9 @@ export const handler = lambdaCache(
       const text = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8')
       const { price } = JSON.parse(text.toString()) as { price: number }
       const product = await catalog.setPrice(id, price)
-      // A 2xx to a POST drops the cached GET of /products/{id}.
+      // A 2xx to a POST drops the cached GET of /products/{id}; deleteTags drops every other
+      // response tagged with the product (its image), in every execution environment.
+      if (product) await cache.deleteTags([`product:${id}`])
       return product ? json(200, product) : json(404, { message: 'No such product' })
     }
     if (method !== 'GET' && method !== 'HEAD') return json(405, { message: 'Method Not Allowed' })
@@ -55,7 +57,12 @@ export const handler = lambdaCache(
     if (match[2] !== undefined) {
       return {
         statusCode: 200,
-        headers: { 'Content-Type': 'image/png', 'Cache-Control': 'public, max-age=3600' },
+        headers: {
+          'Content-Type': 'image/png',
+          'Cache-Control': 'public, max-age=3600',
+          // Read by the cache, never sent: deleteTags(['product:<id>']) drops this response.
+          'Cache-Tag': `product:${id}`,
+        },
         body: productImage.toString('base64'),
         isBase64Encoded: true,
       }

@@ -96,6 +96,14 @@ describe('examples | lambda-apigateway, in process', () => {
     expect(after.headers.etag).not.toBe(before.headers.etag)
   })
 
+  it('drops the cached image of a product, tagged with it, when a POST changes the product', async () => {
+    await invoke('v2-get-image')
+    const hit = await invoke('v2-get-image')
+    expect([hit.headers['x-cache'], hit.headers['cache-tag']]).toEqual(['HIT', undefined])
+    await invoke('v1-post-product')
+    expect((await invoke('v2-get-image')).headers['x-cache']).toBe('MISS')
+  })
+
   it('answers an unknown id from the cache the second time, and If-None-Match with 304', async () => {
     const unknown = event('v2-get-product')
     unknown.rawPath = '/products/4040'

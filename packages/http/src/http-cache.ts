@@ -27,7 +27,7 @@ import {
   toStored,
   type VaryMarker,
 } from './internal/stored.js'
-import { responseDirectives } from './internal/targeted.js'
+import { responseDirectives, TAG_FIELD } from './internal/targeted.js'
 import type {
   HttpCacheOptions,
   HttpRequest,
@@ -111,8 +111,19 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
       return toStored(response, undefined, false)
     }
     // Never jittered: a response is not fresh a moment past the lifetime its headers give it.
-    const entry = { ttl: times.freshMs, grace: times.graceMs, jitter: 0 }
-    ctx.setOptions(entry)
+    const entry = {
+      ttl: times.freshMs,
+      grace: times.graceMs,
+      jitter: 0,
+      tags: tagsOf(request, response),
+    }
+    try {
+      ctx.setOptions(entry)
+    } catch {
+      // Tags the cache refuses (CG_INVALID_TAG): the response is shared, stored for none.
+      ctx.noStore()
+      return toStored(response, undefined, false)
+    }
     const stored = toStored(response, times, shareable(cc))
     const vary = [
       ...new Set([...o.varyBy, ...o.cookieKeys, ...headerList(response.headers.vary).map(lower)]),
@@ -143,6 +154,13 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     }
     ctx.noStore()
     return stored
+  }
+
+  /** The tags of a response: its `Cache-Tag` list, and what the `tags` option gives. */
+  const tagsOf = (request: HttpRequest, response: HttpResponse): string[] => {
+    const tags = headerList(response.headers[TAG_FIELD])
+    const more = o.tags?.(request, response)
+    return more === undefined ? tags : [...tags, ...more]
   }
 
   /** Reads through the cache: one handler run for concurrent identical requests. */

@@ -93,6 +93,12 @@ export interface HttpCacheOptions {
    * `Content-Location` on the same origin (RFC 9111 §4.4). @default true
    */
   invalidateOnWrite?: boolean
+  /**
+   * The tags of a stored response, besides those its handler puts in a `Cache-Tag` header (a
+   * comma-separated list, removed before the response leaves): `cache.deleteTags(['user:42'])`
+   * then drops every response tagged `user:42`. @default none
+   */
+  tags?: (request: HttpRequest, response: HttpResponse) => readonly string[] | undefined
   /** How long requests wait for a handler before they get 504 (the handler's late answer still fills the cache). @default '30s' */
   handlerTimeout?: Duration
 }

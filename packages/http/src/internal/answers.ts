@@ -1,7 +1,7 @@
 import type { CacheStatus, HttpRequest, HttpResponse, HttpResult } from '../types.js'
 import { notModified } from './conditional.js'
 import { fromStored, type StoredResponse } from './stored.js'
-import { OWN_FIELD } from './targeted.js'
+import { OWN_FIELD, TAG_FIELD } from './targeted.js'
 
 // The answers the HTTP cache sends, labelled with X-Cache and Cache-Status (RFC 9211).
 
@@ -58,8 +58,9 @@ function labelled(response: HttpResponse, status: CacheStatus, detail?: string):
         : status === 'MISS'
           ? 'fwd=uri-miss'
           : 'fwd=bypass'
-  // cacheguard's own targeted field speaks to this cache only: it never leaves.
-  const { [OWN_FIELD]: _own, ...headers } = response.headers
+  // cacheguard's own targeted field and the response's tags speak to this cache only: they never
+  // leave.
+  const { [OWN_FIELD]: _own, [TAG_FIELD]: _tags, ...headers } = response.headers
   return {
     ...response,
     headers: {

@@ -81,6 +81,11 @@ export function resolveOptions(cache: Cache, options: HttpCacheOptions) {
       `Expected \`maxBodyBytes\` to be an integer of 0 or more, got ${describeValue(o.maxBodyBytes)}`,
     )
   }
+  if (o.tags !== undefined && typeof o.tags !== 'function') {
+    throw new TypeError(
+      `Expected \`tags\` to be a function of the request and the response, got ${describeValue(o.tags)}`,
+    )
+  }
   if (typeof o.invalidateOnWrite !== 'boolean') {
     throw new TypeError(
       `Expected \`invalidateOnWrite\` to be a boolean, got ${describeValue(o.invalidateOnWrite)}`,
@@ -105,6 +110,7 @@ export function resolveOptions(cache: Cache, options: HttpCacheOptions) {
     key: o.key as ((request: HttpRequest) => string) | undefined,
     maxBodyBytes: o.maxBodyBytes,
     invalidateOnWrite: o.invalidateOnWrite,
+    tags: o.tags as HttpCacheOptions['tags'],
   }
 }
 

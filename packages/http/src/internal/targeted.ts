@@ -7,6 +7,12 @@ import { type Directives, parseCacheControl } from './cache-control.js'
  */
 export const OWN_FIELD = 'cacheguard-cache-control'
 
+/**
+ * The response's tags for this cache (`deleteTags`), as a comma-separated list; removed before the
+ * response leaves, like `CacheGuard-Cache-Control`.
+ */
+export const TAG_FIELD = 'cache-tag'
+
 /** The directives this cache goes by, and whether they came from a targeted field. */
 export interface ResponseDirectives {
   cc: Directives

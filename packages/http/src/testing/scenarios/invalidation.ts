@@ -78,6 +78,46 @@ export function describeInvalidation(adapter: HttpAdapter): void {
       expect([c?.text, c?.headers['x-cache']]).toEqual(['c v1', 'HIT'])
     })
 
+    it("refetches every response tagged user:42 (Cache-Tag, or the tags option) after deleteTags(['user:42'])", async () => {
+      const versions = { user: 1 }
+      const site = await serveScenario(
+        adapter,
+        (request) => ({
+          headers: {
+            'Cache-Control': 'max-age=600',
+            ...(request.url.startsWith('/users/42') ? { 'Cache-Tag': 'user:42, users' } : {}),
+          },
+          body: `${request.url} v${versions.user}`,
+        }),
+        { tags: (request) => (request.url === '/teams/7/members' ? ['user:42', 'team:7'] : []) },
+      )
+      const paths = ['/users/42', '/users/42/posts', '/teams/7/members', '/users/43']
+      for (const path of paths) await site.send(path)
+      const hits = await Promise.all(paths.map((path) => site.send(path)))
+      expect(hits.map((reply) => reply.headers['x-cache'])).toEqual(['HIT', 'HIT', 'HIT', 'HIT'])
+      // The tags speak to this cache alone: they never leave.
+      for (const reply of hits) expect(reply.headers['cache-tag']).toBeUndefined()
+      versions.user = 2
+      await site.cache.deleteTags(['user:42'])
+      const after = await Promise.all(paths.map((path) => site.send(path)))
+      expect(after.map((reply) => [reply.headers['x-cache'], reply.text])).toEqual([
+        ['MISS', '/users/42 v2'],
+        ['MISS', '/users/42/posts v2'],
+        ['MISS', '/teams/7/members v2'],
+        ['HIT', '/users/43 v1'],
+      ])
+    })
+
+    it('serves, and stores for no one, a response whose Cache-Tag the cache refuses', async () => {
+      const site = await serveScenario(adapter, (_request, run) => ({
+        headers: { 'Cache-Control': 'max-age=600', 'Cache-Tag': 'x'.repeat(300) },
+        body: `body ${run}`,
+      }))
+      const first = await site.send()
+      const second = await site.send()
+      expect([first.status, first.text, second.text]).toEqual([200, 'body 1', 'body 2'])
+    })
+
     it('invalidates nothing with invalidateOnWrite: false', async () => {
       let version = 1
       const site = await serveScenario(
