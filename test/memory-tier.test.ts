@@ -8,6 +8,7 @@ import {
 } from './helpers/packages.js'
 import { connectRedis, uniquePrefix, unreachableRedis } from './helpers/redis.js'
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const redis = connectRedis()
 const prefix = uniquePrefix('tier')
 
@@ -114,6 +115,61 @@ describe('memory tier | circuit breaker', () => {
     )
     expect(() => createCache({ store: redisStore(redis), breaker: true as never })).toThrow(
       /`breaker`/,
+    )
+  })
+})
+
+describe('memory tier | l1MaxAge bounds a missed bus message (issue 15)', () => {
+  const redis = connectRedis()
+  const prefix = uniquePrefix('tier-max-age')
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`)
+    if (keys.length > 0) await redis.del(keys)
+  })
+
+  /** Reads `key` through `cache` every 20 ms until `done` holds; resolves the ms it took. */
+  async function until(read: () => Promise<unknown>, done: (value: unknown) => boolean) {
+    const start = Date.now()
+    while (!done(await read())) {
+      if (Date.now() - start > 5000) throw new Error('not within 5 s')
+      await sleep(20)
+    }
+    return Date.now() - start
+  }
+
+  it('serves a memory copy that a write and a deleteTags elsewhere outdated for at most l1MaxAge', async () => {
+    const store = redisStore(redis, { prefix })
+    // No bus: this process misses every message, as one disconnected from Redis would.
+    const deaf = createCache({ store, l1: memoryStore(), ttl: '1h', l1MaxAge: 400 })
+    const other = createCache({ store, ttl: '1h' })
+    await deaf.set('k', 'v1', { tags: ['t'] })
+    expect(await deaf.get('k')).toBe('v1')
+    await other.set('k', 'v2', { tags: ['t'] })
+    // Its memory copy answers at first: the write elsewhere was not heard.
+    expect(await deaf.get('k')).toBe('v1')
+    const written = await until(
+      () => deaf.get('k'),
+      (value) => value === 'v2',
+    )
+    expect(written).toBeLessThan(400 + 300)
+    await other.deleteTags(['t'])
+    expect(await deaf.get('k')).toBe('v2')
+    const deleted = await until(
+      () => deaf.get('k'),
+      (value) => value === undefined,
+    )
+    expect(deleted).toBeLessThan(400 + 300)
+  })
+
+  it('serves the copy until its fresh time ends with l1MaxAge: false', async () => {
+    const store = redisStore(redis, { prefix: `${prefix}off:` })
+    const deaf = createCache({ store, l1: memoryStore(), ttl: '1h', l1MaxAge: false })
+    await deaf.set('k', 'v1')
+    await createCache({ store }).set('k', 'v2')
+    await sleep(600)
+    expect(await deaf.get('k')).toBe('v1')
+    expect(() => createCache({ l1MaxAge: 0 })).toThrow(
+      'Expected `l1MaxAge` to be a positive duration',
     )
   })
 })

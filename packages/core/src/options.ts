@@ -14,6 +14,13 @@ export interface CacheOptions {
    * `grace`) while `store` is down. @default none
    */
   l1?: CacheStore
+  /**
+   * The longest a `l1` copy answers by itself, though still fresh: then the store is asked again
+   * (and the copy kept anew). The bus delivers at most once; this bounds how long a process that
+   * missed a message (a write, `delete`, `deleteTags`, `clear` elsewhere) serves an outdated copy.
+   * `false`: until the copy's fresh time ends. Applies to a `memoryStore` l1. @default '1m'
+   */
+  l1MaxAge?: Duration | false
   /** Drops the `l1` copies of other processes when this one writes or deletes (`redisBus` over pub/sub). Needs `l1`. @default none */
   bus?: InvalidationBus
   /**

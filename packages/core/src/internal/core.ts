@@ -27,7 +27,8 @@ export interface Core {
 export function createCore(options: CacheOptions): Core {
   const settings = resolveSettings(options)
   const state = createState(settings)
-  const memory = settings.l1 === undefined ? undefined : createMemoryTier(settings.l1)
+  const memory =
+    settings.l1 === undefined ? undefined : createMemoryTier(settings.l1, settings.l1MaxAgeMs)
   const { store } = settings
   const storePeek = memory === undefined ? decodedReader(store) : undefined
   return {

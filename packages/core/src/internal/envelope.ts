@@ -29,6 +29,11 @@ export interface Entry {
   /** The entry's tags (`deleteTags`, `expireTags`); `undefined` for none. */
   tags?: readonly string[] | undefined
   /**
+   * A memory-tier copy's: from then on the cache asks the store again, though the copy is still
+   * fresh (`l1MaxAge`), which bounds how long a missed bus message keeps an outdated copy served.
+   */
+  checkBy?: number
+  /**
    * The payload decoded and deeply frozen once, by the serializer named, for `values: 'frozen'`:
    * an entry kept in memory hands the same frozen value to every later read.
    */

@@ -23,13 +23,24 @@ export interface MemoryTier {
   forget(storeKey: string): Promise<boolean>
 }
 
-export function createMemoryTier(l1: CacheStore): MemoryTier {
+/**
+ * The memory tier over `l1`. A copy written to a store that keeps its entries decoded
+ * (`memoryStore`) is marked to be checked with the store after `maxAgeMs` (`l1MaxAge`; Infinity
+ * for never), though it is still fresh.
+ */
+export function createMemoryTier(l1: CacheStore, maxAgeMs: number): MemoryTier {
   const ignore = () => {}
+  const peek = decodedReader(l1)
   const set = (storeKey: string, text: string, ttlMs: number): void => {
     l1.set(storeKey, text, ttlMs).catch(ignore)
+    // memoryStore writes before its promise settles: the decoded copy is there now.
+    if (peek !== undefined && Number.isFinite(maxAgeMs)) {
+      const copy = peek(storeKey)
+      if (typeof copy === 'object') copy.checkBy = Date.now() + maxAgeMs
+    }
   }
   return {
-    peek: decodedReader(l1),
+    peek,
     get: (storeKey) =>
       l1.get(storeKey).then(
         (text) => (text === null ? undefined : text),

@@ -96,7 +96,7 @@ async function readTiered(
     } else {
       local = peekEntry(core, key, storeKey)
     }
-    if (local !== undefined && Date.now() < local.freshUntil) return local
+    if (local !== undefined && fromMemory(local, Date.now())) return local
   }
   return readBehindMemory(core, key, storeKey, local, tags)
 }
@@ -175,4 +175,9 @@ function toEntry(state: CacheState, key: string, raw: unknown): Entry | undefine
     return undefined
   }
   return entry
+}
+
+/** Whether a memory copy answers by itself: fresh, and not due for a check with the store. */
+export function fromMemory(local: Entry, now: number): boolean {
+  return now < local.freshUntil && (local.checkBy === undefined || now < local.checkBy)
 }

@@ -5,7 +5,7 @@ import { CORRUPT, callerCopy, entryValue } from './decode-value.js'
 import type { Entry } from './envelope.js'
 import type { Flight } from './flights.js'
 import { load, type Outcome } from './load.js'
-import { peekEntry, readBehindMemory, readEntry } from './read-entry.js'
+import { fromMemory, peekEntry, readBehindMemory, readEntry } from './read-entry.js'
 import { dueEarly, refreshInBackground, withinSoftTimeout } from './refresh.js'
 import { countRead, report } from './report.js'
 import type { CallSettings } from './settings.js'
@@ -48,7 +48,7 @@ export function readThrough<T>(
     let due = false
     if (entry !== undefined) {
       const now = Date.now()
-      if (now < entry.freshUntil) {
+      if (fromMemory(entry, now)) {
         const early = settings.earlyRefresh
         due = early !== undefined && dueEarly(early, entry, now)
         if (!due) {
@@ -217,7 +217,7 @@ function readAfterPeek(
   tags: readonly string[] | undefined,
 ): Entry | undefined | Promise<Entry | undefined> {
   if (core.peekIsStore) return entry
-  if (entry !== undefined && Date.now() < entry.freshUntil) return entry
+  if (entry !== undefined && fromMemory(entry, Date.now())) return entry
   return readBehindMemory(core, key, storeKey, entry, tags)
 }
 

@@ -34,6 +34,7 @@ const DEFAULTS = {
   hotKeys: 0,
   breaker: { failures: 5, openFor: '5s' },
   clearable: false,
+  l1MaxAge: '1m',
 } satisfies CacheOptions
 
 /** Validates the options of `createCache` into its settings; a bad option throws a `TypeError`. */
@@ -105,6 +106,8 @@ export function resolveSettings(options: CacheOptions): Settings {
     store,
     l1,
     bus: busOption(options.bus, l1),
+    l1MaxAgeMs:
+      o.l1MaxAge === false ? Number.POSITIVE_INFINITY : durationOption('l1MaxAge', o.l1MaxAge, 1),
     serializer,
     guards: [...o.guards],
     admitters: o.guards.filter((guard) => typeof guard.admit === 'function'),

@@ -36,6 +36,8 @@ export interface Settings {
   readonly store: CacheStore
   /** The memory tier in front of `store`, when there is one. */
   readonly l1: CacheStore | undefined
+  /** The longest a memory copy answers without the store being asked again; Infinity for no limit. */
+  readonly l1MaxAgeMs: number
   /** Drops other processes' memory copies; only with `l1`. */
   readonly bus: InvalidationBus | undefined
   readonly serializer: Serializer
