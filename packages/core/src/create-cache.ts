@@ -1,7 +1,7 @@
 import type { Duration } from './duration.js'
 import type { CacheGuardError } from './errors.js'
 import { CacheClosedError, InvalidTagError } from './errors.js'
-import type { CacheEventName, CacheStats, Listener } from './events.js'
+import type { CacheEventName, CacheStats, InvalidationEventKind, Listener } from './events.js'
 import { createCore } from './internal/core.js'
 import { CORRUPT, entryValue } from './internal/decode-value.js'
 import { outdate } from './internal/flights.js'
@@ -124,6 +124,15 @@ export function createCache(options: CacheOptions = {}): Cache {
   })
   const closed = (operation: string, key?: string) =>
     Promise.reject(new CacheClosedError(operation, key))
+  /** Counts an invalidation that succeeded and announces it. */
+  const counted = (
+    kind: InvalidationEventKind,
+    counter: 'deletes' | 'tagDeletes' | 'expires' | 'tagExpires' | 'clears',
+    detail: { key?: string; tags?: readonly string[] },
+  ) => {
+    state.counters[counter]++
+    state.emitter.emit('invalidate', { kind, ...detail })
+  }
 
   return {
     namespace: settings.namespace,
@@ -198,7 +207,10 @@ export function createCache(options: CacheOptions = {}): Cache {
     delete(key) {
       if (state.closed) return closed('delete', key)
       try {
-        return removeEntry(core, key, toStoreKey(settings, key))
+        return removeEntry(core, key, toStoreKey(settings, key)).then((removed) => {
+          counted('delete', 'deletes', { key })
+          return removed
+        })
       } catch (error) {
         return Promise.reject(error)
       }
@@ -206,17 +218,23 @@ export function createCache(options: CacheOptions = {}): Cache {
 
     async deleteTags(tags) {
       if (state.closed) return closed('deleteTags')
-      await invalidate(core, 'delete', requiredTags(tags))
+      const valid = requiredTags(tags)
+      await invalidate(core, 'delete', valid)
+      counted('deleteTags', 'tagDeletes', { tags: valid })
     },
 
     async expireTags(tags) {
       if (state.closed) return closed('expireTags')
-      await invalidate(core, 'expire', requiredTags(tags))
+      const valid = requiredTags(tags)
+      await invalidate(core, 'expire', valid)
+      counted('expireTags', 'tagExpires', { tags: valid })
     },
 
     async expire(key) {
       if (state.closed) return closed('expire', key)
-      return expireEntry(core, key, toStoreKey(settings, key))
+      const expired = await expireEntry(core, key, toStoreKey(settings, key))
+      counted('expire', 'expires', { key })
+      return expired
     },
 
     async clear() {
@@ -227,6 +245,7 @@ export function createCache(options: CacheOptions = {}): Cache {
         )
       }
       await invalidate(core, 'clear', [])
+      counted('clear', 'clears', {})
     },
 
     async close() {

@@ -31,11 +31,24 @@ export interface CacheStats {
    * keeps its `loadConcurrency` slot until it settles.
    */
   overdueLoads: number
+  /** `delete` calls that succeeded. */
+  deletes: number
+  /** `deleteTags` calls that succeeded. */
+  tagDeletes: number
+  /** `expire` calls that succeeded. */
+  expires: number
+  /** `expireTags` calls that succeeded. */
+  tagExpires: number
+  /** `clear` calls that succeeded. */
+  clears: number
   /** Errors reported through the `error` event: store failures, loader failures, corrupt entries. */
   errors: number
   /** hits / (hits + misses), 0 before the first read. */
   hitRate: number
 }
+
+/** What an `invalidate` event reports. */
+export type InvalidationEventKind = 'delete' | 'deleteTags' | 'expire' | 'expireTags' | 'clear'
 
 /** Where an error happened. */
 export type Operation = 'read' | 'write' | 'delete' | 'load' | 'refresh' | 'guard' | 'invalidate'
@@ -53,6 +66,11 @@ export interface CacheEvents {
    * settles. `overdueLoads` is how many are running past their hard timeout now, this one included.
    */
   overdue: { key: string; hardTimeoutMs: number; overdueLoads: number }
+  /**
+   * An invalidation succeeded: `delete` and `expire` name the `key`, `deleteTags` and `expireTags`
+   * the `tags`; `clear` neither.
+   */
+  invalidate: { kind: InvalidationEventKind; key?: string; tags?: readonly string[] }
   /** The store's circuit breaker changed state; `failures` is the run of failures that led there. */
   breaker: { state: BreakerState; failures: number; store: string }
 }

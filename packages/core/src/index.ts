@@ -1,9 +1,15 @@
-export { type InvalidationBus, type InvalidationMessage, memoryBus } from './bus.js'
+export {
+  type InvalidationBus,
+  type InvalidationMessage,
+  type InvalidationRecord,
+  memoryBus,
+} from './bus.js'
 export { type Cache, createCache } from './create-cache.js'
 export { describeValue } from './describe-value.js'
 export { type Duration, parseDuration } from './duration.js'
 export {
   BloomConfigMismatchError,
+  CacheClosedError,
   CacheGuardError,
   type CacheGuardErrorOptions,
   CircuitOpenError,
@@ -12,6 +18,7 @@ export {
   errors,
   GuardError,
   InvalidKeyError,
+  InvalidTagError,
   LoaderError,
   LoadTimeoutError,
   LockLostError,
@@ -23,7 +30,14 @@ export {
   StoreTimeoutError,
   ValueTooLargeError,
 } from './errors.js'
-export type { CacheEventName, CacheEvents, CacheStats, Listener, Operation } from './events.js'
+export type {
+  CacheEventName,
+  CacheEvents,
+  CacheStats,
+  InvalidationEventKind,
+  Listener,
+  Operation,
+} from './events.js'
 export type { Guard, GuardContext, GuardWriteContext, StoredEntry } from './guard.js'
 export type { BreakerState } from './internal/breaker.js'
 export { type MemoryStoreOptions, memoryStore } from './memory-store.js'

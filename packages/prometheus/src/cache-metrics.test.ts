@@ -186,6 +186,34 @@ describe('cache metrics | scraped from /metrics', () => {
     expect(cache.stats().blocked).toBe(2)
   })
 
+  it('counts invalidations by kind, as stats() does', async () => {
+    const registry = new Registry()
+    const scrape = await serveMetrics(registry)
+    const cache = createCache({ store, namespace: 'catalog', clearable: true, grace: '1m' })
+    cacheMetrics(cache, { registry })
+    await cache.set('a', 1, { tags: ['t'] })
+    await cache.delete('a')
+    await cache.deleteTags(['t', 'u'])
+    await cache.deleteTags(['v'])
+    await cache.set('b', 2)
+    await cache.expire('b')
+    await cache.expireTags(['t'])
+    await cache.clear()
+    const samples = await scrape()
+    const count = (kind: string) =>
+      sampleValue(samples, 'cacheguard_invalidations_total', { cache: 'catalog', kind })
+    expect(['delete', 'deleteTags', 'expire', 'expireTags', 'clear'].map(count)).toEqual([
+      1, 2, 1, 1, 1,
+    ])
+    expect(cache.stats()).toMatchObject({
+      deletes: 1,
+      tagDeletes: 2,
+      expires: 1,
+      tagExpires: 1,
+      clears: 1,
+    })
+  })
+
   it('records load durations in a histogram, in seconds', async () => {
     const registry = new Registry()
     const scrape = await serveMetrics(registry)

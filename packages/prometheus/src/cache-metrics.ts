@@ -119,6 +119,7 @@ export function cacheMetrics(cache: Cache, options: CacheMetricsOptions = {}): C
     // Hits and misses are read from stats() at scrape time: no listener sits on the hot path.
     cache.on('load', ({ durationMs }) => m.observe(m.loadDuration, labels, durationMs / 1000)),
     cache.on('blocked', ({ guard }) => m.inc(m.blocked, { cache: name, guard })),
+    cache.on('invalidate', ({ kind }) => m.inc(m.invalidations, { cache: name, kind })),
     cache.on('error', ({ operation, error }) => {
       const code = typeof error?.code === 'string' ? error.code : 'unknown'
       m.inc(m.errors, { cache: name, code, operation })

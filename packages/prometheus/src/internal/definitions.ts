@@ -2,11 +2,18 @@ import type { CacheStats } from '@cacheguard/core'
 
 /**
  * The counters of `cache.stats()` exported as `_total` counters. Left out: `errors` (exported by
- * code and operation from the `error` event), `blocked` (by guard, from the `blocked` event),
+ * code and operation from the `error` event), `blocked` (by guard, from the `blocked` event), the
+ * invalidation counts (by kind, from the `invalidate` event: `invalidations_total`),
  * `hitRate` (a ratio of two counters is computed in PromQL, over the window you choose) and the
  * gauges (`STAT_GAUGES`).
  */
-export type StatName = Exclude<keyof CacheStats, 'errors' | 'blocked' | 'hitRate' | GaugeName>
+export type StatName = Exclude<
+  keyof CacheStats,
+  'errors' | 'blocked' | 'hitRate' | GaugeName | InvalidationStat
+>
+
+/** The counts of `cache.stats()` by kind of invalidation, exported as one labelled counter. */
+export type InvalidationStat = 'deletes' | 'tagDeletes' | 'expires' | 'tagExpires' | 'clears'
 
 /** The gauges of `cache.stats()`: a value now, that goes down as well as up. */
 export type GaugeName = 'overdueLoads'
@@ -136,6 +143,11 @@ export const EVENT_METRICS = {
     name: 'blocked_total',
     help: 'Keys a guard answered as "not found" without loading (a Bloom filter, say).',
     labelNames: ['cache', 'guard'],
+  },
+  invalidations: {
+    name: 'invalidations_total',
+    help: 'Invalidations that succeeded, by kind: delete, deleteTags, expire, expireTags, clear.',
+    labelNames: ['cache', 'kind'],
   },
   errors: {
     name: 'errors_total',

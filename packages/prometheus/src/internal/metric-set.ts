@@ -37,6 +37,7 @@ export interface Source {
 export interface MetricSet {
   readonly loadDuration: Histogram<string>
   readonly blocked: Counter<string>
+  readonly invalidations: Counter<string>
   readonly errors: Counter<string>
   readonly breakerState: Gauge<string>
   readonly breakerTransitions: Counter<string>
@@ -221,6 +222,7 @@ function createMetricSet(
       }),
     ),
     blocked: counter(e.blocked),
+    invalidations: counter(e.invalidations),
     errors: counter(e.errors),
     breakerState: gauge(e.breakerState),
     breakerTransitions: counter(e.breakerTransitions),
