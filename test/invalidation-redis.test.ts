@@ -3,10 +3,12 @@
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { bloomGuard, memoryBloom } from '@cacheguard/bloom'
 import { lockGuard } from '@cacheguard/lock'
 import { Redlock } from '@sesamecare-oss/redlock'
 import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
+import { spawnLockChild } from './helpers/lock-children.js'
 import {
   type CacheStore,
   createCache,
@@ -212,5 +214,70 @@ describe('invalidation over Redis | guards with tagged entries', () => {
     await cache.deleteTags(['t'])
     expect(await cache.getOrSet('k', load, { tags: ['t'] })).toEqual({ loads: 3 })
     expect(cache.stats().fenced).toBe(0)
+  })
+})
+
+describe('invalidation over Redis | early refresh and the Bloom guard with tagged entries', () => {
+  it('blocks absent ids before the store, refreshes tagged entries early, and drops them by tag', async () => {
+    const filter = memoryBloom({ capacity: 1000 })
+    filter.add(['user:1'])
+    const cache = createCache({
+      store: redisStore(redis, { prefix: fresh() }),
+      guards: [bloomGuard({ filter })],
+      ttl: 2000,
+      earlyRefresh: { threshold: 0.5 },
+    })
+    let loads = 0
+    const load = async () => `user 1 load ${++loads}`
+    const read = () => cache.getOrSet('user:1', load, { tags: ['user:1'] })
+    expect(await read()).toBe('user 1 load 1')
+    // Blocked by the filter: no store lookup, no load, whatever the tags.
+    expect(await cache.getOrSet('user:2', load, { tags: ['user:2'] })).toBeUndefined()
+    expect(cache.stats().blocked).toBe(1)
+    // Past half its fresh time, a hit starts a background refresh that keeps the tags.
+    await sleep(1100)
+    expect(await read()).toBe('user 1 load 1')
+    for (let i = 0; i < 100 && loads < 2; i++) await sleep(10)
+    expect(cache.stats().earlyRefreshes).toBe(1)
+    expect(await read()).toBe('user 1 load 2')
+    await cache.deleteTags(['user:1'])
+    expect(await read()).toBe('user 1 load 3')
+    expect(loads).toBe(3)
+  })
+})
+
+describe('invalidation over Redis | a fleet of 4 processes', () => {
+  it('expireTags: the stale entry is served at once everywhere, and refreshed once in the fleet with lockGuard', async () => {
+    const storePrefix = fresh()
+    const children = await Promise.all(
+      [1, 2, 3, 4].map(() => spawnLockChild(storePrefix, { grace: 3_600_000 })),
+    )
+    try {
+      const here = createCache({ store: redisStore(redis, { prefix: storePrefix }), ttl: '1m' })
+      await here.set('k', 'seeded', { ttl: '1m', grace: '1h', tags: ['t'] })
+      await here.expireTags(['t'])
+      const startAt = Date.now() + 300
+      const stale = await Promise.all(
+        children.map((child) => child.run('k', 10, 200, startAt, 20_000, ['t'])),
+      )
+      for (const done of stale) {
+        expect(done.values).toEqual(['seeded'])
+        expect(done.errors).toEqual([])
+      }
+      // One refresh for the fleet: the others found the lock taken and skipped theirs.
+      const deadline = Date.now() + 5000
+      while (!(await redis.get(`${storePrefix}loads:k`)) && Date.now() < deadline) await sleep(20)
+      await sleep(400)
+      expect(await redis.get(`${storePrefix}loads:k`)).toBe('1')
+      const after = await Promise.all(
+        children.map((child) => child.run('k', 5, 200, Date.now(), 20_000, ['t'])),
+      )
+      const refreshed = new Set(after.flatMap((done) => done.values))
+      expect(refreshed.size).toBe(1)
+      expect([...refreshed][0]).toMatch(/^v from \d+$/)
+      expect(await redis.get(`${storePrefix}loads:k`)).toBe('1')
+    } finally {
+      for (const child of children) child.exit()
+    }
   })
 })

@@ -25,6 +25,8 @@ export interface LockChildOptions {
   lockTtl?: number
   waitTimeout?: number
   onWaitTimeout?: 'stale' | 'load' | 'throw'
+  /** The cache's grace, in milliseconds. @default 0 */
+  grace?: number
 }
 
 /** A running `lock-child.ts`, driven over IPC. */
@@ -67,9 +69,16 @@ export async function spawnLockChild(prefix: string, options: LockChildOptions =
   return {
     process: child,
     /** Runs `callers` concurrent `getOrSet(key)` from `startAt`; resolves when all have settled. */
-    run(key: string, callers: number, loaderMs: number, startAt = Date.now(), ms = 20_000) {
+    run(
+      key: string,
+      callers: number,
+      loaderMs: number,
+      startAt = Date.now(),
+      ms = 20_000,
+      tags?: string[],
+    ) {
       const done = next<LockChildDone>('done', ms)
-      child.send({ run: { key, callers, loaderMs, value: 'v', startAt } })
+      child.send({ run: { key, callers, loaderMs, value: 'v', startAt, tags } })
       return done
     },
     /** Resolves when a loader starts in this child. */
