@@ -94,6 +94,18 @@ describe('invalidation | tags', () => {
     expect(await cache.getOrSet('k', async () => 'new', { tags: ['t'] })).toBe('new')
   })
 
+  it('tells a miss from stale when both records cover an entry, whichever came first', async () => {
+    const cache = createCache({ store: memoryStore(), ttl: '1h', grace: '1h' })
+    await cache.set('a', 'old a', { tags: ['t'] })
+    await cache.expireTags(['t'])
+    await cache.deleteTags(['t'])
+    expect(await cache.getOrSet('a', async () => 'new a', { tags: ['t'] })).toBe('new a')
+    await sleep(2)
+    await cache.expireTags(['t'])
+    // Written after the delete, covered by the later expire alone: stale, not gone.
+    expect(await cache.getOrSet('a', async () => 'newer a', { tags: ['t'] })).toBe('new a')
+  })
+
   it('reads the tags an entry carries even when the caller names none', async () => {
     const cache = createCache({ store: memoryStore() })
     await cache.set('k', 'v', { tags: ['t'] })

@@ -23,6 +23,11 @@ export interface CacheState {
   readonly hotKeys: HotKeys | undefined
   /** The invalidations (tags, clear) this process made or heard, for its memory copies. */
   readonly records: LocalRecords
+  /**
+   * Record reads in flight, by store key: concurrent reads of entries that share a tag share one
+   * read of its record (an invalidation here drops the ones it makes outdated).
+   */
+  readonly recordReads: Map<string, Promise<number>>
   /** Set by `close()`: every call rejects with `CG_CLOSED`. */
   closed: boolean
 }
@@ -57,6 +62,7 @@ export function createState(settings: Settings): CacheState {
       : undefined,
     hotKeys: settings.hotKeys > 0 ? hotKeyCounter(settings.hotKeys) : undefined,
     records: createLocalRecords(),
+    recordReads: new Map(),
     closed: false,
   }
 }

@@ -24,17 +24,26 @@ export async function invalidate(
 ): Promise<void> {
   const { settings, state } = core
   const at = Date.now()
+  const fenced = typeof settings.store.setFenced === 'function'
   noteLocally(state.records, kind, tags, at)
   const text = encodeRecord(at)
-  const names = kind === 'clear' ? ['clear'] : tags
+  const write = async (name: string, recordKind: InvalidationKind) => {
+    const storeKey = recordKey(settings, recordKind, name)
+    // Reads of the record in flight started before it changed: none may answer a read after.
+    state.recordReads.delete(storeKey)
+    if (core.remote.refused()) throw new CircuitOpenError('invalidate', name, settings.store.name)
+    // Fenced by its time where the store can: a record never goes back to an earlier one.
+    if (fenced) await core.remote.writeFenced(name, storeKey, text, RECORD_TTL_MS, at)
+    else await core.remote.write(name, storeKey, text, RECORD_TTL_MS)
+    state.recordReads.delete(storeKey)
+  }
   await Promise.all(
-    names.map(async (name) => {
-      const storeKey = recordKey(settings, kind, name)
+    (kind === 'clear' ? ['clear'] : tags).map(async (name) => {
       try {
-        if (core.remote.refused()) {
-          throw new CircuitOpenError('invalidate', name, settings.store.name)
-        }
-        await core.remote.write(name, storeKey, text, RECORD_TTL_MS)
+        if (kind === 'clear') return await write(name, 'clear')
+        // The delete record first: a read that finds the expire record then finds it too.
+        if (kind === 'delete') await write(name, 'delete')
+        await write(name, 'expire')
       } catch (error) {
         report(state, 'invalidate', name, error as CacheGuardError)
         throw error

@@ -14,7 +14,7 @@ import { track, untrack, type Work } from './flights.js'
 import { BLOCKED, type ChainedLoad, rereadOf, runGuardChain, SKIPPED } from './guard-chain.js'
 import { type ReadKind, report } from './report.js'
 import { type CallSettings, callSettings } from './settings.js'
-import { encodeForWrite, serializeValue, writeEntry } from './write-entry.js'
+import { encodeForWrite, serializeValue, type WriteMeta, writeEntry } from './write-entry.js'
 
 /** How one read or load ended. `payload` stays serialized so each joined caller decodes its own copy. */
 export interface Outcome {
@@ -128,7 +128,7 @@ async function loadAndWrite(
   // What the loader may change about its own entry (LoaderContext.setOptions, noStore).
   let entryTimes = times
   let store = true
-  const callLoader = async (): Promise<{ value: unknown; loadMs: number }> => {
+  const callLoader = async (): Promise<{ value: unknown; loadMs: number; after: number }> => {
     state.counters.loads++
     const loaderCtx: LoaderContext = {
       key,
@@ -142,6 +142,8 @@ async function loadAndWrite(
         store = false
       },
     }
+    // The latest invalidation this process knows of when the load starts: its data is newer.
+    const after = state.records.latest
     const started = performance.now()
     let value: unknown
     try {
@@ -158,7 +160,7 @@ async function loadAndWrite(
         durationMs: loadMs,
       })
     }
-    return { value, loadMs }
+    return { value, loadMs, after }
   }
   // The cap sits innermost, around the loader alone: a key a guard blocks, or waits on, never
   // takes a load slot, and neither does the write.
@@ -174,11 +176,15 @@ async function loadAndWrite(
   // The write happens inside the guards, so a guard holding a lock holds it until the value is
   // in the store, and the processes it wakes find it there.
   const loadThenWrite = async (): Promise<unknown> => {
-    const { value, loadMs } = await limited()
+    const { value, loadMs, after } = await limited()
     const payload = serializeValue(core, key, value)
     written = { payload }
     if (store)
-      await writeLoaded(core, work, key, storeKey, payload, entryTimes, loadMs, chained.fence)
+      await writeLoaded(core, work, key, storeKey, payload, entryTimes, {
+        loadMs,
+        fence: chained.fence,
+        after,
+      })
     return value
   }
   const result = await runGuardChain(core, chained, loadThenWrite)
@@ -194,7 +200,10 @@ async function loadAndWrite(
     // A guard answered without calling the loader: its answer is cached like a loaded value.
     const payload = serializeValue(core, key, result)
     written = { payload }
-    await writeLoaded(core, work, key, storeKey, payload, times, 0, chained.fence)
+    await writeLoaded(core, work, key, storeKey, payload, times, {
+      loadMs: 0,
+      fence: chained.fence,
+    })
   }
   const { payload } = written
   return { kind: 'miss', payload, value: loadedValue(settings, payload) }
@@ -212,10 +221,10 @@ async function writeLoaded(
   storeKey: string,
   payload: string | undefined,
   times: CallSettings,
-  loadMs: number,
-  fence: number | undefined,
+  meta: WriteMeta,
 ): Promise<void> {
-  const envelope = encodeForWrite(payload, times, { loadMs, fence })
+  const { fence } = meta
+  const envelope = encodeForWrite(payload, times, meta)
   if (envelope === undefined) return
   try {
     await writeEntry(core, key, storeKey, envelope, payload !== undefined, fence, work)

@@ -10,8 +10,8 @@ import {
   needsRecords,
   peekRecords,
   readEarly,
-  readRecords,
   recordRefs,
+  recordsApplied,
 } from './records.js'
 import { report, reportCorrupt } from './report.js'
 
@@ -160,7 +160,7 @@ export async function readStored(
   }
   const entry = toEntry(core.state, key, await core.remote.read(key, storeKey))
   if (entry === undefined || !needsRecords(core.settings, entry)) return entry
-  return applyRecords(entry, await readRecords(core, key, recordRefs(core.settings, entry.tags)))
+  return recordsApplied(core, key, entry)
 }
 
 function toEntry(state: CacheState, key: string, raw: unknown): Entry | undefined {

@@ -1,10 +1,14 @@
 // Invalidation records: what `deleteTags`, `expireTags` and `clear` leave in the store, and how a
-// read applies them. A record is an envelope under a reserved key of the namespace
-// (`__cg:d:<tag>`, `__cg:e:<tag>`, `__cg:clear`) whose `writtenAt` is the time of the
-// invalidation: one write per tag, whatever the number of entries that carry it. An entry's data
-// dates from the start of the load that produced it (`writtenAt - loadMs`), and a record at or
-// after that time covers it: a hard record (`deleteTags`, `clear`) makes it a miss, a soft one
+// read applies them. A record is an envelope under a reserved key of the namespace (`__cg:d:<tag>`,
+// `__cg:e:<tag>`, `__cg:clear`) whose `writtenAt` (and fence) is the time of the invalidation: one
+// write per tag, whatever the number of entries that carry it. An entry's data dates from the
+// start of the load that produced it (`writtenAt - loadMs`), and a record at or after that time
+// covers it: a delete record (`deleteTags`) or the clear record makes it a miss, an expire record
 // (`expireTags`) makes it stale from the record's time, within the grace it was written with.
+//
+// `deleteTags` writes the tag's delete record, then its expire record too: so a read asks the
+// expire records alone (one key per tag, with the clear record), and the delete records only for
+// an entry an expire record covers, to tell a miss from stale.
 import type { CacheGuardError } from '../errors.js'
 import type { Core } from './core.js'
 import { decodeEntry, type Entry, encodeEntry } from './envelope.js'
@@ -33,24 +37,48 @@ function prefix(settings: Settings): string {
   return settings.namespace === '' ? RESERVED_PREFIX : `${settings.namespace}:${RESERVED_PREFIX}`
 }
 
+// Record keys by settings and tag, so a hit does not build its strings again.
+const keyCache = new WeakMap<Settings, Map<string, string>>()
+
 /** The store key of a tag's record of `kind`, or of the namespace's clear record. */
 export function recordKey(settings: Settings, kind: InvalidationKind, tag = ''): string {
-  if (kind === 'clear') return `${prefix(settings)}clear`
-  return `${prefix(settings)}${kind === 'delete' ? 'd' : 'e'}:${tag}`
+  const name = kind === 'clear' ? 'clear' : `${kind === 'delete' ? 'd' : 'e'}:${tag}`
+  let keys = keyCache.get(settings)
+  if (keys === undefined) {
+    keys = new Map()
+    keyCache.set(settings, keys)
+  }
+  let key = keys.get(name)
+  if (key === undefined) {
+    if (keys.size >= 10_000) keys.clear()
+    key = `${prefix(settings)}${name}`
+    keys.set(name, key)
+  }
+  return key
 }
 
-/** The records that apply to an entry with `tags`: the clear record too when the cache is clearable. */
-export function recordRefs(settings: Settings, tags: readonly string[] | undefined): RecordRef[] {
+/**
+ * The records a read asks first for an entry with `tags`: the clear record (when the cache is
+ * clearable) and each tag's expire record, which `deleteTags` writes too.
+ */
+export function firstRefs(settings: Settings, tags: readonly string[] | undefined): RecordRef[] {
   const refs: RecordRef[] = settings.clearable
     ? [{ storeKey: recordKey(settings, 'clear'), hard: true }]
     : []
   if (tags !== undefined) {
-    for (const tag of tags) {
-      refs.push({ storeKey: recordKey(settings, 'delete', tag), hard: true })
-      refs.push({ storeKey: recordKey(settings, 'expire', tag), hard: false })
-    }
+    for (const tag of tags) refs.push({ storeKey: recordKey(settings, 'expire', tag), hard: false })
   }
   return refs
+}
+
+/** The delete records of `tags`: asked only when an expire record covers the entry. */
+function deleteRefs(settings: Settings, tags: readonly string[] | undefined): RecordRef[] {
+  return (tags ?? []).map((tag) => ({ storeKey: recordKey(settings, 'delete', tag), hard: true }))
+}
+
+/** Every record that applies to an entry with `tags`. */
+export function recordRefs(settings: Settings, tags: readonly string[] | undefined): RecordRef[] {
+  return [...firstRefs(settings, tags), ...deleteRefs(settings, tags)]
 }
 
 /** Whether reading `entry` needs its records: it has tags, or the cache is clearable. */
@@ -80,7 +108,8 @@ export function encodeRecord(at: number): string {
     staleUntil: until,
     writtenAt: at,
     loadMs: 0,
-    fence: 0,
+    // Written fenced where the store can: a record never goes back to an earlier time.
+    fence: at,
     payload: undefined,
   })
 }
@@ -113,8 +142,23 @@ export async function readRecords(
 ): Promise<RecordTimes> {
   if (refs.length === 0) return { hard: 0, soft: 0 }
   if (core.peekIsStore) return peekRecords(core, refs)
-  const raws = await Promise.all(refs.map((ref) => core.remote.read(key, ref.storeKey)))
-  return combine(refs, raws.map(recordTime))
+  return combine(refs, await Promise.all(refs.map((ref) => readRecord(core, key, ref.storeKey))))
+}
+
+/** One record's time, read once for every concurrent read that needs it. */
+function readRecord(core: Core, key: string, storeKey: string): Promise<number> {
+  const inFlight = core.state.recordReads
+  let reading = inFlight.get(storeKey)
+  if (reading === undefined) {
+    const read = core.remote.read(key, storeKey).then(recordTime)
+    reading = read
+    const done = () => {
+      if (inFlight.get(storeKey) === read) inFlight.delete(storeKey)
+    }
+    read.then(done, done)
+    inFlight.set(storeKey, read)
+  }
+  return reading
 }
 
 /** Reads records at once from a store that keeps its entries decoded (`core.peekIsStore`). */
@@ -127,9 +171,27 @@ export function peekRecords(core: Core, refs: readonly RecordRef[]): RecordTimes
 }
 
 /**
- * The entry `raw` holds once its records are applied (read from the store, or taken from
- * `early`, records read alongside the entry for the tags the caller named). A store failure is
- * reported, and reads as a miss.
+ * The entry as its records leave it, read from the store: `first`, the expire and clear records
+ * of its tags when they were read alongside it. Rejects when the store fails.
+ */
+export async function recordsApplied(
+  core: Core,
+  key: string,
+  entry: Entry,
+  first?: RecordTimes,
+): Promise<Entry | undefined> {
+  const times = first ?? (await readRecords(core, key, firstRefs(core.settings, entry.tags)))
+  const since = entry.writtenAt - entry.loadMs
+  if (times.hard >= since) return undefined
+  if (times.soft < since) return entry
+  // An expire record covers it: its delete records tell a miss from stale.
+  const deleted = await readRecords(core, key, deleteRefs(core.settings, entry.tags))
+  return applyRecords(entry, { hard: Math.max(times.hard, deleted.hard), soft: times.soft })
+}
+
+/**
+ * `recordsApplied`, with `early`: the first records of the tags the caller named, read in the
+ * same round trip as the entry. A store failure is reported, and reads as a miss.
  */
 export async function checkedEntry(
   core: Core,
@@ -141,10 +203,7 @@ export async function checkedEntry(
   try {
     const covered =
       early !== undefined && (entry.tags ?? []).every((tag) => earlyTags?.includes(tag) === true)
-    const times = covered
-      ? await early
-      : await readRecords(core, key, recordRefs(core.settings, entry.tags))
-    return applyRecords(entry, times)
+    return await recordsApplied(core, key, entry, covered ? await early : undefined)
   } catch (error) {
     report(core.state, 'read', key, error as CacheGuardError)
     return undefined
@@ -162,7 +221,7 @@ export function readEarly(
 ): Promise<RecordTimes> | undefined {
   if (tags === undefined && !core.settings.clearable) return undefined
   if (core.peekIsStore) return undefined
-  const early = readRecords(core, key, recordRefs(core.settings, tags))
+  const early = readRecords(core, key, firstRefs(core.settings, tags))
   early.catch(() => {})
   return early
 }

@@ -15,7 +15,10 @@ export interface Envelope {
 export interface WriteMeta {
   loadMs: number
   fence: number | undefined
-  /** The entry counts as written after this time (an invalidation's), even within its millisecond. */
+  /**
+   * The latest invalidation known when the data was read (a load's start, a `set`): the entry's
+   * data time is after it, even within its millisecond.
+   */
   after?: number
 }
 
@@ -30,8 +33,11 @@ export function encodeForWrite(
   meta: WriteMeta,
 ): Envelope | undefined {
   const factor = jitterFactor(times)
-  const now = meta.after === undefined ? Date.now() : Math.max(Date.now(), meta.after + 1)
+  const now = Date.now()
   const loadMs = Math.round(meta.loadMs)
+  // The data dates from the load's start (writtenAt - loadMs), after `meta.after`.
+  const writtenAt =
+    meta.after !== undefined && now - loadMs <= meta.after ? meta.after + 1 + loadMs : now
   const fence = meta.fence ?? 0
   if (payload === undefined) {
     if (times.negativeTtl === 0) return undefined
@@ -40,7 +46,7 @@ export function encodeForWrite(
     const text = encodeEntry({
       freshUntil: until,
       staleUntil: until,
-      writtenAt: now,
+      writtenAt,
       loadMs,
       fence,
       payload,
@@ -54,7 +60,7 @@ export function encodeForWrite(
   const text = encodeEntry({
     freshUntil,
     staleUntil: freshUntil + grace,
-    writtenAt: now,
+    writtenAt,
     loadMs,
     fence,
     payload,
