@@ -88,6 +88,37 @@ describe('invalidation over Redis | across processes', () => {
   })
 })
 
+describe('invalidation over Redis | racing a load', () => {
+  it('a load in another cache that started before deleteTags never writes a value that counts after it', async () => {
+    const storePrefix = fresh()
+    const loading = createCache({ store: redisStore(redis, { prefix: storePrefix }) })
+    const invalidating = createCache({ store: redisStore(redis, { prefix: storePrefix }) })
+    let release!: () => void
+    let started!: () => void
+    const begun = new Promise<void>((resolve) => {
+      started = resolve
+    })
+    const slow = loading.getOrSet(
+      'k',
+      () =>
+        new Promise<string>((resolve) => {
+          started()
+          release = () => resolve('read before the invalidation')
+        }),
+      { tags: ['t'] },
+    )
+    await begun
+    await sleep(5)
+    await invalidating.deleteTags(['t'])
+    release()
+    expect(await slow).toBe('read before the invalidation')
+    // Written to Redis after the invalidation, but its data is older: a miss for everyone.
+    expect(await redis.exists(`${storePrefix}k`)).toBe(1)
+    expect(await invalidating.get('k')).toBeUndefined()
+    expect(await loading.get('k')).toBeUndefined()
+  })
+})
+
 describe('invalidation over Redis | one round trip', () => {
   it('reads the records of the tags getOrSet names with the entry, before any answer comes back', async () => {
     const inner = redisStore(redis, { prefix: fresh() })
