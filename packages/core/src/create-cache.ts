@@ -6,7 +6,7 @@ import { createCore } from './internal/core.js'
 import { CORRUPT, entryValue } from './internal/decode-value.js'
 import { outdate } from './internal/flights.js'
 import { expireEntry, invalidate } from './internal/invalidate.js'
-import { noteLocally } from './internal/local-records.js'
+import { dataTime, noteLocally } from './internal/local-records.js'
 import { readEntry } from './internal/read-entry.js'
 import { readThrough } from './internal/read-through.js'
 import { forgetLocal, removeEntry } from './internal/remove-entry.js'
@@ -113,12 +113,10 @@ export function createCache(options: CacheOptions = {}): Cache {
     // Its invalidations: the memory copies they cover go to the store, which decides.
     for (const record of Array.isArray(message.records) ? message.records : []) {
       if (record?.namespace === settings.namespace && Number.isFinite(record.at)) {
-        noteLocally(
-          state.records,
-          record.kind,
-          Array.isArray(record.tags) ? record.tags : [],
-          record.at,
-        )
+        // Never past this process's clock: a peer's fast clock must not push the data times of
+        // this process's reads into the future, where its own invalidations would not reach them.
+        const at = Math.min(record.at, Date.now())
+        noteLocally(state.records, record.kind, Array.isArray(record.tags) ? record.tags : [], at)
       }
     }
   })
@@ -170,6 +168,8 @@ export function createCache(options: CacheOptions = {}): Cache {
 
     async set(key, value, entryOptions) {
       if (state.closed) return closed('set', key)
+      // The value given now: its data time is after every invalidation this process knows of.
+      const readAt = dataTime(state.records)
       const storeKey = toStoreKey(settings, key)
       const times = callSettings(settings, entryOptions)
       const payload = serializeValue(core, key, value)
@@ -184,10 +184,7 @@ export function createCache(options: CacheOptions = {}): Cache {
         // With a fencing guard, a set takes a token too: a load still running elsewhere, holding
         // an older one, cannot overwrite it.
         const fence = settings.fencing ? await core.remote.nextFence(key, storeKey) : undefined
-        // Written after every invalidation this process made or heard, even in the same millisecond:
-        // the value given now is newer than what they invalidated.
-        const after = state.records.latest
-        const envelope = encodeForWrite(payload, times, { loadMs: 0, fence, after })!
+        const envelope = encodeForWrite(payload, times, { loadMs: 0, fence, readAt })!
         await writeEntry(core, key, storeKey, envelope, found, fence)
       } catch (error) {
         report(state, 'write', key, error as CacheGuardError)

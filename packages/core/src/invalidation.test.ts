@@ -5,6 +5,7 @@ import { memoryBus } from './bus.js'
 import { createCache } from './create-cache.js'
 import { CacheGuardError } from './errors.js'
 import { memoryStore } from './memory-store.js'
+import type { CacheStore } from './store.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -244,5 +245,103 @@ describe('invalidation | close', () => {
     }
     expect(heard).toBe(1)
     unsubscribe()
+  })
+})
+
+describe('invalidation | review findings (issue 15)', () => {
+  it('a load of a large value that started before deleteTags never counts after it (data time = load start)', async () => {
+    const cache = createCache({ store: memoryStore() })
+    const db = { version: 1 }
+    const rows = (version: number) =>
+      Array.from({ length: 10_000 }, (_, id) => ({ id, name: `row ${id}`, version }))
+    const load = async () => {
+      const version = db.version
+      await sleep(5)
+      return rows(version)
+    }
+    const first = cache.getOrSet('list', load, { tags: ['rows'] })
+    await sleep(1)
+    db.version = 2
+    await cache.deleteTags(['rows'])
+    expect((await first)?.[0]?.version).toBe(1)
+    const after = await cache.getOrSet('list', load, { tags: ['rows'] })
+    expect(after?.[0]?.version).toBe(2)
+  })
+
+  it('a late expire record on a store without setFenced cannot undo a deleteTags', async () => {
+    const inner = memoryStore()
+    let holdExpire: (() => void) | undefined
+    // A store without fenced writes, whose first write of the expire record of `t` is slow.
+    const store: CacheStore = {
+      name: 'slow-unfenced',
+      local: true,
+      get: (key) => inner.get(key),
+      delete: (key) => inner.delete(key),
+      async set(key, value, ttlMs) {
+        if (key === '__cg:e:t' && holdExpire === undefined) {
+          await new Promise<void>((resolve) => {
+            holdExpire = resolve
+          })
+        }
+        return inner.set(key, value, ttlMs)
+      },
+    }
+    const cache = createCache({ store, ttl: '1h', grace: '1h' })
+    const expiring = cache.expireTags(['t'])
+    await sleep(5)
+    await cache.set('k', 'v1', { tags: ['t'] })
+    await sleep(5)
+    await cache.deleteTags(['t'])
+    holdExpire!()
+    await expiring
+    // The expire record now holds an older time than the delete record: the entry is still a miss.
+    expect(await cache.get('k')).toBeUndefined()
+    expect(await cache.getOrSet('k', async () => 'v2', { tags: ['t'] })).toBe('v2')
+  })
+
+  it("a peer's fast clock heard over the bus does not put this process's writes out of reach of its own deleteTags", async () => {
+    const bus = memoryBus()
+    const cache = createCache({ store: memoryStore(), l1: memoryStore(), bus })
+    bus.publish({
+      origin: 'a peer ten minutes ahead',
+      keys: [],
+      records: [{ kind: 'delete', namespace: '', tags: ['unrelated'], at: Date.now() + 600_000 }],
+    })
+    let version = 1
+    await cache.getOrSet('k', async () => `v${version}`, { tags: ['x'] })
+    version = 2
+    await cache.deleteTags(['x'])
+    expect(await cache.get('k')).toBeUndefined()
+    expect(await cache.getOrSet('k', async () => `v${version}`, { tags: ['x'] })).toBe('v2')
+  })
+
+  it('keeps serving a valid tagged memory copy from memory after 10,100 other tags were invalidated', async () => {
+    // Room for the 20,200 records the invalidations write besides the entry.
+    const inner = memoryStore({ maxEntries: 100_000 })
+    let reads = 0
+    const store: CacheStore = {
+      ...inner,
+      get: (key) => {
+        reads++
+        return inner.get(key)
+      },
+    }
+    const cache = createCache({ store, l1: memoryStore(), ttl: '1h' })
+    await cache.set('k', 'v', { tags: ['kept'] })
+    for (let i = 0; i < 10_100; i++) await cache.deleteTags([`other:${i}`])
+    await cache.get('k')
+    reads = 0
+    for (let i = 0; i < 1000; i++) expect(await cache.get('k')).toBe('v')
+    expect(reads).toBeLessThanOrEqual(2)
+  })
+
+  it('clear() reaches entries of the first format (cg1), whose data time is unknown', async () => {
+    const store = memoryStore()
+    const until = Date.now() + 60_000
+    await store.set('k', `cg1|${until}|${until}|v"old format"`, 60_000)
+    const cache = createCache({ store, clearable: true })
+    expect(await cache.get('k')).toBe('old format')
+    await cache.clear()
+    expect(await cache.get('k')).toBeUndefined()
   })
 })

@@ -140,7 +140,8 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
     // marker stays fresh as long as its variant is kept: a stale variant is then refreshed (and
     // revalidated) under its own key, never found through a stale marker that loads in full.
     const next: VaryMarker = { vary, gen: randomUUID() }
-    const markerTimes = { ttl: times.freshMs + times.graceMs, grace: 0, jitter: 0 }
+    // Untagged: the variants carry the response's tags, and a dropped variant is loaded again.
+    const markerTimes = { ttl: times.freshMs + times.graceMs, grace: 0, jitter: 0, tags: [] }
     try {
       await cache.set(variantKey(primary, next, request), stored, entry)
       if (marker === undefined) {

@@ -10,7 +10,8 @@ import type { Serializer } from '../serializer.js'
 // fence and the kind: `t<count>|` then each tag as `<length>|<tag>` (length in UTF-16 units), so
 // a tag may hold any character, `|` included; an entry without tags is written as before.
 // Entries of the first format,
-// `cg1|<freshUntil>|<staleUntil>|<kind><payload>`, still decode (written at their fresh time).
+// `cg1|<freshUntil>|<staleUntil>|<kind><payload>`, still decode (written at time 0, unknown: any
+// invalidation record covers them).
 const MAGIC = 'cg2|'
 const MAGIC_V1 = 'cg1|'
 
@@ -33,6 +34,11 @@ export interface Entry {
    * fresh (`l1MaxAge`), which bounds how long a missed bus message keeps an outdated copy served.
    */
   checkBy?: number
+  /**
+   * A memory-tier copy's: when the store was asked for it (its records with it), so the
+   * invalidations this process heard before then cover it no more.
+   */
+  verifiedAt?: number
   /**
    * The payload decoded and deeply frozen once, by the serializer named, for `values: 'frozen'`:
    * an entry kept in memory hands the same frozen value to every later read.
@@ -85,7 +91,7 @@ export function decodeEntry(text: string): Entry | string {
   const freshUntil = parsed
   if (at !== -1) at = field(text, at)
   const staleUntil = parsed
-  let writtenAt = freshUntil
+  let writtenAt = 0
   let loadMs = 0
   let fence = 0
   if (!v1) {

@@ -2,9 +2,9 @@ import { type CacheGuardError, CircuitOpenError } from '../errors.js'
 import type { Core } from './core.js'
 import { type Entry, encodeEntry } from './envelope.js'
 import { outdate } from './flights.js'
-import { type InvalidationKind, noteLocally } from './local-records.js'
+import { type InvalidationKind, invalidationTime, noteLocally } from './local-records.js'
 import { peekEntry, readStored } from './read-entry.js'
-import { encodeRecord, RECORD_TTL_MS, recordKey } from './records.js'
+import { encodeRecord, fencedRecords, RECORD_TTL_MS, recordKey } from './records.js'
 import { removeEntry } from './remove-entry.js'
 import { report } from './report.js'
 import { writeEntry } from './write-entry.js'
@@ -23,8 +23,8 @@ export async function invalidate(
   tags: readonly string[],
 ): Promise<void> {
   const { settings, state } = core
-  const at = Date.now()
-  const fenced = typeof settings.store.setFenced === 'function'
+  const at = invalidationTime(state.records)
+  const fenced = fencedRecords(settings)
   noteLocally(state.records, kind, tags, at)
   const text = encodeRecord(at)
   const write = async (name: string, recordKind: InvalidationKind) => {

@@ -12,6 +12,7 @@ import { loadedValue } from './decode-value.js'
 import type { Entry } from './envelope.js'
 import { track, untrack, type Work } from './flights.js'
 import { BLOCKED, type ChainedLoad, rereadOf, runGuardChain, SKIPPED } from './guard-chain.js'
+import { dataTime } from './local-records.js'
 import { type ReadKind, report } from './report.js'
 import { type CallSettings, callSettings } from './settings.js'
 import { encodeForWrite, serializeValue, type WriteMeta, writeEntry } from './write-entry.js'
@@ -128,7 +129,11 @@ async function loadAndWrite(
   // What the loader may change about its own entry (LoaderContext.setOptions, noStore).
   let entryTimes = times
   let store = true
-  const callLoader = async (): Promise<{ value: unknown; loadMs: number; after: number }> => {
+  const callLoader = async (): Promise<{
+    value: unknown
+    loadMs: number
+    readAt: number
+  }> => {
     state.counters.loads++
     const loaderCtx: LoaderContext = {
       key,
@@ -142,8 +147,8 @@ async function loadAndWrite(
         store = false
       },
     }
-    // The latest invalidation this process knows of when the load starts: its data is newer.
-    const after = state.records.latest
+    // The load's data time: when it starts, after every invalidation this process knows of.
+    const readAt = dataTime(state.records)
     const started = performance.now()
     let value: unknown
     try {
@@ -160,7 +165,7 @@ async function loadAndWrite(
         durationMs: loadMs,
       })
     }
-    return { value, loadMs, after }
+    return { value, loadMs, readAt }
   }
   // The cap sits innermost, around the loader alone: a key a guard blocks, or waits on, never
   // takes a load slot, and neither does the write.
@@ -176,14 +181,14 @@ async function loadAndWrite(
   // The write happens inside the guards, so a guard holding a lock holds it until the value is
   // in the store, and the processes it wakes find it there.
   const loadThenWrite = async (): Promise<unknown> => {
-    const { value, loadMs, after } = await limited()
+    const { value, loadMs, readAt } = await limited()
     const payload = serializeValue(core, key, value)
     written = { payload }
     if (store)
       await writeLoaded(core, work, key, storeKey, payload, entryTimes, {
         loadMs,
         fence: chained.fence,
-        after,
+        readAt,
       })
     return value
   }

@@ -17,12 +17,31 @@ export interface LocalRecords {
   tagFloor: number
   /** Covers every entry: the latest `clear`. */
   cleared: number
-  /** The latest invalidation of any kind: a `set` after it is written after it. */
+  /** The latest invalidation of any kind: data read after it dates from after it. */
   latest: number
+  /** The latest data time given (`dataTime`): an invalidation made after is at or after it. */
+  lastRead: number
 }
 
 export function createLocalRecords(): LocalRecords {
-  return { tags: new Map(), tagFloor: 0, cleared: 0, latest: 0 }
+  return { tags: new Map(), tagFloor: 0, cleared: 0, latest: 0, lastRead: 0 }
+}
+
+// Times within one process follow the order of its calls, even within one millisecond: data read
+// after an invalidation dates from after it, and an invalidation made after a read is at or after
+// the read's data time (so it covers it).
+
+/** The data time of a read (a load's start, a `set`) that starts now. */
+export function dataTime(local: LocalRecords): number {
+  const now = Date.now()
+  const time = now > local.latest ? now : local.latest + 1
+  if (time > local.lastRead) local.lastRead = time
+  return time
+}
+
+/** The time of an invalidation this process makes now. */
+export function invalidationTime(local: LocalRecords): number {
+  return Math.max(Date.now(), local.lastRead)
 }
 
 /** Remembers an invalidation made here or heard over the bus. */
@@ -51,11 +70,16 @@ export function noteLocally(
 
 /** Whether a memory copy may be covered by an invalidation: then the store decides. */
 export function coveredLocally(local: LocalRecords, entry: Entry): boolean {
-  const since = entry.writtenAt - entry.loadMs
-  if (local.cleared >= since) return true
+  // Checked with the store since: the invalidations heard before then were applied there.
+  const since = Math.max(entry.writtenAt - entry.loadMs, entry.verifiedAt ?? 0)
+  // A time of 0 is no invalidation at all.
+  if (local.cleared > 0 && local.cleared >= since) return true
   if (entry.tags === undefined) return false
-  if (local.tagFloor >= since) return true
+  if (local.tagFloor > 0 && local.tagFloor >= since) return true
   if (local.tags.size === 0) return false
-  for (const tag of entry.tags) if ((local.tags.get(tag) ?? 0) >= since) return true
+  for (const tag of entry.tags) {
+    const at = local.tags.get(tag)
+    if (at !== undefined && at >= since) return true
+  }
   return false
 }

@@ -15,10 +15,13 @@ export interface MemoryTier {
   readonly peek: ((storeKey: string) => Entry | string | undefined) | undefined
   /** The text under `storeKey`, or `undefined`. */
   get(storeKey: string): Promise<string | undefined>
-  /** Writes a copy. */
+  /** Writes a copy (this process's own write, newer than every invalidation it knows of). */
   set(storeKey: string, text: string, ttlMs: number): void
-  /** Keeps a copy of what the store answered, for as long as it may be served (stale included). */
-  keep(storeKey: string, text: string, staleUntil: number): void
+  /**
+   * Keeps a copy of what the store answered, for as long as it may be served (stale included);
+   * `askedAt`: when the store was asked, with the records that apply to it.
+   */
+  keep(storeKey: string, text: string, staleUntil: number, askedAt: number): void
   /** Drops the copy; resolves whether there was one. */
   forget(storeKey: string): Promise<boolean>
 }
@@ -31,13 +34,14 @@ export interface MemoryTier {
 export function createMemoryTier(l1: CacheStore, maxAgeMs: number): MemoryTier {
   const ignore = () => {}
   const peek = decodedReader(l1)
-  const set = (storeKey: string, text: string, ttlMs: number): void => {
+  const write = (storeKey: string, text: string, ttlMs: number, verifiedAt: number): void => {
     l1.set(storeKey, text, ttlMs).catch(ignore)
     // memoryStore writes before its promise settles: the decoded copy is there now.
-    if (peek !== undefined && Number.isFinite(maxAgeMs)) {
-      const copy = peek(storeKey)
-      if (typeof copy === 'object') copy.checkBy = Date.now() + maxAgeMs
-    }
+    if (peek === undefined) return
+    const copy = peek(storeKey)
+    if (typeof copy !== 'object') return
+    copy.verifiedAt = verifiedAt
+    if (Number.isFinite(maxAgeMs)) copy.checkBy = Date.now() + maxAgeMs
   }
   return {
     peek,
@@ -46,10 +50,10 @@ export function createMemoryTier(l1: CacheStore, maxAgeMs: number): MemoryTier {
         (text) => (text === null ? undefined : text),
         () => undefined,
       ),
-    set,
-    keep(storeKey, text, staleUntil) {
+    set: (storeKey, text, ttlMs) => write(storeKey, text, ttlMs, Date.now()),
+    keep(storeKey, text, staleUntil, askedAt) {
       const ttlMs = Math.ceil(staleUntil - Date.now())
-      if (ttlMs >= 1) set(storeKey, text, ttlMs)
+      if (ttlMs >= 1) write(storeKey, text, ttlMs, askedAt)
     },
     forget: (storeKey) => l1.delete(storeKey).catch(() => false),
   }

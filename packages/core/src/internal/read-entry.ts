@@ -52,7 +52,12 @@ export function peekEntry(core: Core, key: string, storeKey: string): Entry | un
     return undefined
   }
   if (found === undefined) return undefined
-  if (!core.peekIsStore) return coveredLocally(core.state.records, found) ? undefined : found
+  if (!core.peekIsStore) {
+    // Most copies carry no tags, and most caches are never cleared: no lookup for them.
+    const local = core.state.records
+    if (found.tags === undefined && local.cleared === 0) return found
+    return coveredLocally(local, found) ? undefined : found
+  }
   if (!needsRecords(core.settings, found)) return found
   return applyRecords(found, peekRecords(core, recordRefs(core.settings, found.tags)))
 }
@@ -122,6 +127,7 @@ export async function readBehindMemory(
   track(state.flights.fills, storeKey, fill)
   let raw: unknown
   let entry: Entry | undefined
+  const askedAt = Date.now()
   try {
     const read = remote.read(key, storeKey)
     const early = readEarly(core, key, tags)
@@ -142,7 +148,9 @@ export async function readBehindMemory(
   } finally {
     untrack(state.flights.fills, storeKey, fill)
   }
-  if (entry !== undefined && !fill.outdated) tier.keep(storeKey, raw as string, entry.staleUntil)
+  if (entry !== undefined && !fill.outdated) {
+    tier.keep(storeKey, raw as string, entry.staleUntil, askedAt)
+  }
   return entry
 }
 

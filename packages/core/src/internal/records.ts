@@ -67,8 +67,16 @@ export function firstRefs(settings: Settings, tags: readonly string[] | undefine
     : []
   if (tags !== undefined) {
     for (const tag of tags) refs.push({ storeKey: recordKey(settings, 'expire', tag), hard: false })
+    // Without fenced writes a late expire record may replace a newer one: the delete records
+    // cannot wait for an expire record to point at them.
+    if (!fencedRecords(settings)) refs.push(...deleteRefs(settings, tags))
   }
   return refs
+}
+
+/** Whether records are written fenced by their time (the store has `setFenced`). */
+export function fencedRecords(settings: Settings): boolean {
+  return typeof settings.store.setFenced === 'function'
 }
 
 /** The delete records of `tags`: asked only when an expire record covers the entry. */
@@ -78,7 +86,8 @@ function deleteRefs(settings: Settings, tags: readonly string[] | undefined): Re
 
 /** Every record that applies to an entry with `tags`. */
 export function recordRefs(settings: Settings, tags: readonly string[] | undefined): RecordRef[] {
-  return [...firstRefs(settings, tags), ...deleteRefs(settings, tags)]
+  const first = firstRefs(settings, tags)
+  return fencedRecords(settings) ? [...first, ...deleteRefs(settings, tags)] : first
 }
 
 /** Whether reading `entry` needs its records: it has tags, or the cache is clearable. */
@@ -93,8 +102,9 @@ export function needsRecords(settings: Settings, entry: Entry): boolean {
  */
 export function applyRecords(entry: Entry, times: RecordTimes): Entry | undefined {
   const since = entry.writtenAt - entry.loadMs
-  if (times.hard >= since) return undefined
-  if (times.soft < since || times.soft >= entry.freshUntil) return entry
+  // A time of 0 is no record at all (an entry of unknown data time, 0, is covered by any).
+  if (times.hard > 0 && times.hard >= since) return undefined
+  if (times.soft === 0 || times.soft < since || times.soft >= entry.freshUntil) return entry
   const staleUntil = Math.min(entry.staleUntil, times.soft + (entry.staleUntil - entry.freshUntil))
   if (staleUntil <= Date.now()) return undefined
   return { ...entry, freshUntil: times.soft, staleUntil }
@@ -182,8 +192,10 @@ export async function recordsApplied(
 ): Promise<Entry | undefined> {
   const times = first ?? (await readRecords(core, key, firstRefs(core.settings, entry.tags)))
   const since = entry.writtenAt - entry.loadMs
-  if (times.hard >= since) return undefined
-  if (times.soft < since) return entry
+  if (times.hard > 0 && times.hard >= since) return undefined
+  if (times.soft === 0 || times.soft < since || !fencedRecords(core.settings)) {
+    return applyRecords(entry, times)
+  }
   // An expire record covers it: its delete records tell a miss from stale.
   const deleted = await readRecords(core, key, deleteRefs(core.settings, entry.tags))
   return applyRecords(entry, { hard: Math.max(times.hard, deleted.hard), soft: times.soft })

@@ -16,10 +16,10 @@ export interface WriteMeta {
   loadMs: number
   fence: number | undefined
   /**
-   * The latest invalidation known when the data was read (a load's start, a `set`): the entry's
-   * data time is after it, even within its millisecond.
+   * When the data was read (a load's start, a `set` call; `dataTime`): the entry's data time,
+   * which invalidation records are compared with. @default now - loadMs
    */
-  after?: number
+  readAt?: number
 }
 
 /**
@@ -35,9 +35,8 @@ export function encodeForWrite(
   const factor = jitterFactor(times)
   const now = Date.now()
   const loadMs = Math.round(meta.loadMs)
-  // The data dates from the load's start (writtenAt - loadMs), after `meta.after`.
-  const writtenAt =
-    meta.after !== undefined && now - loadMs <= meta.after ? meta.after + 1 + loadMs : now
+  // The entry's data time is writtenAt - loadMs: when the data was read.
+  const writtenAt = (meta.readAt ?? now - loadMs) + loadMs
   const fence = meta.fence ?? 0
   if (payload === undefined) {
     if (times.negativeTtl === 0) return undefined
