@@ -120,8 +120,8 @@ export function createCache(options: CacheOptions = {}): Cache {
       }
     }
   })
-  const closed = (operation: string, key?: string) =>
-    Promise.reject(new CacheClosedError(operation, key))
+  const closed = (operation: string, key?: unknown) =>
+    Promise.reject(new CacheClosedError(operation, typeof key === 'string' ? key : undefined))
   /** Counts an invalidation that succeeded and announces it. */
   const counted = (
     kind: InvalidationEventKind,
@@ -132,11 +132,10 @@ export function createCache(options: CacheOptions = {}): Cache {
     state.emitter.emit('invalidate', { kind, ...detail })
   }
 
-  return {
+  const cache: Cache = {
     namespace: settings.namespace,
 
     getOrSet(key, loader, entryOptions) {
-      if (state.closed) return closed('getOrSet', key)
       try {
         if (typeof loader !== 'function') {
           throw new TypeError(`Expected \`loader\` to be a function, got ${describeValue(loader)}`)
@@ -149,7 +148,6 @@ export function createCache(options: CacheOptions = {}): Cache {
     },
 
     async get<T>(key: string) {
-      if (state.closed) return closed('get', key)
       const storeKey = toStoreKey(settings, key)
       state.hotKeys?.record(key)
       const entry = await readEntry(core, key, storeKey)
@@ -167,7 +165,6 @@ export function createCache(options: CacheOptions = {}): Cache {
     },
 
     async set(key, value, entryOptions) {
-      if (state.closed) return closed('set', key)
       // The value given now: its data time is after every invalidation this process knows of.
       const readAt = dataTime(state.records)
       const storeKey = toStoreKey(settings, key)
@@ -193,7 +190,6 @@ export function createCache(options: CacheOptions = {}): Cache {
     },
 
     async has(key, options) {
-      if (state.closed) return closed('has', key)
       const storeKey = toStoreKey(settings, key)
       const freshFor =
         options?.freshFor === undefined ? 0 : durationOption('freshFor', options.freshFor, 0)
@@ -202,7 +198,6 @@ export function createCache(options: CacheOptions = {}): Cache {
     },
 
     delete(key) {
-      if (state.closed) return closed('delete', key)
       try {
         return removeEntry(core, key, toStoreKey(settings, key)).then((removed) => {
           counted('delete', 'deletes', { key })
@@ -214,28 +209,24 @@ export function createCache(options: CacheOptions = {}): Cache {
     },
 
     async deleteTags(tags) {
-      if (state.closed) return closed('deleteTags')
       const valid = requiredTags(tags)
       await invalidate(core, 'delete', valid)
       counted('deleteTags', 'tagDeletes', { tags: valid })
     },
 
     async expireTags(tags) {
-      if (state.closed) return closed('expireTags')
       const valid = requiredTags(tags)
       await invalidate(core, 'expire', valid)
       counted('expireTags', 'tagExpires', { tags: valid })
     },
 
     async expire(key) {
-      if (state.closed) return closed('expire', key)
       const expired = await expireEntry(core, key, toStoreKey(settings, key))
       counted('expire', 'expires', { key })
       return expired
     },
 
     async clear() {
-      if (state.closed) return closed('clear')
       if (!settings.clearable) {
         throw new TypeError(
           'clear() needs every cache over the namespace to read the clear record: createCache({ clearable: true })',
@@ -250,6 +241,10 @@ export function createCache(options: CacheOptions = {}): Cache {
       state.closed = true
       unsubscribe?.()
       state.emitter.clear()
+      // Every call from now on rejects: the methods are replaced, so no call pays for a check.
+      for (const operation of CLOSED_OPERATIONS) {
+        Object.assign(cache, { [operation]: (key?: unknown) => closed(operation, key) })
+      }
     },
 
     hotKeys(n = state.hotKeys?.size ?? 0) {
@@ -274,7 +269,21 @@ export function createCache(options: CacheOptions = {}): Cache {
       return state.emitter.on(event, listener)
     },
   }
+  return cache
 }
+
+/** The calls that reject with `CG_CLOSED` once the cache is closed. */
+const CLOSED_OPERATIONS = [
+  'getOrSet',
+  'get',
+  'set',
+  'has',
+  'delete',
+  'deleteTags',
+  'expireTags',
+  'expire',
+  'clear',
+] as const
 
 /** The tags of `deleteTags` or `expireTags`: at least one, each valid (`CG_INVALID_TAG`). */
 function requiredTags(tags: unknown): readonly string[] {

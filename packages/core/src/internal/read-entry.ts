@@ -47,17 +47,20 @@ export function readEntry(
  */
 export function peekEntry(core: Core, key: string, storeKey: string): Entry | undefined {
   const found = core.peek!(storeKey)
-  if (typeof found === 'string') {
-    reportCorrupt(core.state, key, found)
-    return undefined
+  if (typeof found === 'object') {
+    // Most entries carry no tags, and most caches are never cleared: nothing to check for them.
+    if (found.tags === undefined && core.state.records.cleared === 0 && !core.settings.clearable) {
+      return found
+    }
+    return peekChecked(core, found)
   }
-  if (found === undefined) return undefined
-  if (!core.peekIsStore) {
-    // Most copies carry no tags, and most caches are never cleared: no lookup for them.
-    const local = core.state.records
-    if (found.tags === undefined && local.cleared === 0) return found
-    return coveredLocally(local, found) ? undefined : found
-  }
+  if (found !== undefined) reportCorrupt(core.state, key, found)
+  return undefined
+}
+
+/** A peeked entry that tags or a clear may cover. */
+function peekChecked(core: Core, found: Entry): Entry | undefined {
+  if (!core.peekIsStore) return coveredLocally(core.state.records, found) ? undefined : found
   if (!needsRecords(core.settings, found)) return found
   return applyRecords(found, peekRecords(core, recordRefs(core.settings, found.tags)))
 }
