@@ -33,10 +33,11 @@ export function encodeForWrite(
   meta: WriteMeta,
 ): Envelope | undefined {
   const factor = jitterFactor(times)
-  const now = Date.now()
   const loadMs = Math.round(meta.loadMs)
-  // The entry's data time is writtenAt - loadMs: when the data was read.
-  const writtenAt = (meta.readAt ?? now - loadMs) + loadMs
+  // The entry's data time is writtenAt - loadMs: when the data was read. Its lifetimes count from
+  // writtenAt, so that freshUntil - writtenAt is the call's ttl.
+  const writtenAt = meta.readAt === undefined ? Date.now() : meta.readAt + loadMs
+  const now = writtenAt
   const fence = meta.fence ?? 0
   if (payload === undefined) {
     if (times.negativeTtl === 0) return undefined
