@@ -1,19 +1,18 @@
 import type { Duration } from './duration.js'
-import type { CacheGuardError } from './errors.js'
 import { CacheClosedError, InvalidTagError } from './errors.js'
 import type { CacheEventName, CacheStats, InvalidationEventKind, Listener } from './events.js'
 import { createCore } from './internal/core.js'
-import { CORRUPT, entryValue } from './internal/decode-value.js'
-import { outdate } from './internal/flights.js'
+import { getFresh } from './internal/get-fresh.js'
 import { expireEntry, invalidate } from './internal/invalidate.js'
+import { entryList, storeKeysOf } from './internal/key-list.js'
 import { dataTime, noteLocally } from './internal/local-records.js'
 import { readEntry } from './internal/read-entry.js'
 import { readThrough } from './internal/read-through.js'
 import { forgetLocal, removeEntry } from './internal/remove-entry.js'
-import { report } from './internal/report.js'
+import { setValue } from './internal/set-value.js'
 import { callSettings, toStoreKey } from './internal/settings.js'
 import { describeValue, durationOption, tagsOption } from './internal/validate.js'
-import { encodeForWrite, serializeValue, writeEntry } from './internal/write-entry.js'
+import { serializeValue } from './internal/write-entry.js'
 import type { CacheOptions, EntryOptions, Loader } from './options.js'
 /** A cache created by `createCache`. */
 export interface Cache {
@@ -46,6 +45,29 @@ export interface Cache {
    * itself, past the memory tier (after a flush, memory may still hold what the store lost).
    */
   has(key: string, options?: { freshFor?: Duration; memory?: boolean }): Promise<boolean>
+  /**
+   * The fresh values of `keys`, in their order, as `get` answers each (`undefined` for absent,
+   * stale or "not found"; a duplicate key is answered at each position), read in one batch (one
+   * `MGET`, or a pipeline per node on a Cluster). An invalid key rejects the call with
+   * `CG_INVALID_KEY`, naming its position, before anything is read.
+   */
+  getMany<T = unknown>(keys: readonly string[]): Promise<Array<T | undefined>>
+  /**
+   * Writes many values with the same options, as `set` does each, in one batch (one pipeline).
+   * Entries are `[key, value]` pairs or a `Map`. Every key is checked and every value serialized
+   * first: `CG_INVALID_KEY` (naming the position) or `CG_SERIALIZE` writes nothing. A failed
+   * write rejects the call once every write has settled.
+   */
+  setMany<T>(
+    entries: Iterable<readonly [string, T | null | undefined]>,
+    options?: EntryOptions,
+  ): Promise<void>
+  /**
+   * Removes many keys, as `delete` does each; resolves how many were removed. Every key is
+   * checked first (`CG_INVALID_KEY`, naming the position). A failed delete rejects the call once
+   * every delete has settled.
+   */
+  deleteMany(keys: readonly string[]): Promise<number>
   /** Removes a key; resolves `true` when something was removed. Rejects with `CG_STORE` on store failure, `CG_CIRCUIT_OPEN` while the breaker is open. */
   delete(key: string): Promise<boolean>
   /**
@@ -148,20 +170,15 @@ export function createCache(options: CacheOptions = {}): Cache {
     },
 
     async get<T>(key: string) {
-      const storeKey = toStoreKey(settings, key)
-      state.hotKeys?.record(key)
-      const entry = await readEntry(core, key, storeKey)
-      if (entry === undefined || Date.now() >= entry.freshUntil) {
-        state.counters.misses++
-        return undefined
-      }
-      const value = entryValue(settings, state, key, entry)
-      if (value === CORRUPT) {
-        state.counters.misses++
-        return undefined
-      }
-      state.counters.hits++
-      return value as T | undefined
+      return (await getFresh(core, key, toStoreKey(settings, key))) as T | undefined
+    },
+
+    async getMany<T>(keys: readonly string[]) {
+      // Every key is checked before anything is read; the reads of one tick go out as one batch.
+      const storeKeys = storeKeysOf(settings, keys)
+      return (await Promise.all(
+        storeKeys.map((storeKey, i) => getFresh(core, keys[i]!, storeKey)),
+      )) as Array<T | undefined>
     },
 
     async set(key, value, entryOptions) {
@@ -169,24 +186,25 @@ export function createCache(options: CacheOptions = {}): Cache {
       const readAt = dataTime(state.records)
       const storeKey = toStoreKey(settings, key)
       const times = callSettings(settings, entryOptions)
-      const payload = serializeValue(core, key, value)
-      outdate(state.flights, storeKey)
-      const found = payload !== undefined
-      if (!found && times.negativeTtl === 0) {
-        // Negative caching is off: "not found" is recorded by removing the entry (reported there).
-        await removeEntry(core, key, storeKey)
-        return
-      }
-      try {
-        // With a fencing guard, a set takes a token too: a load still running elsewhere, holding
-        // an older one, cannot overwrite it.
-        const fence = settings.fencing ? await core.remote.nextFence(key, storeKey) : undefined
-        const envelope = encodeForWrite(payload, times, { loadMs: 0, fence, readAt })!
-        await writeEntry(core, key, storeKey, envelope, found, fence)
-      } catch (error) {
-        report(state, 'write', key, error as CacheGuardError)
-        throw error
-      }
+      await setValue(core, key, storeKey, serializeValue(core, key, value), times, readAt)
+    },
+
+    async setMany(entries, entryOptions) {
+      const readAt = dataTime(state.records)
+      const list = entryList(entries)
+      const storeKeys = storeKeysOf(
+        settings,
+        list.map(([key]) => key),
+        'entries',
+      )
+      const times = callSettings(settings, entryOptions)
+      // Every value is serialized before anything is written: one that cannot be, nothing is.
+      const payloads = list.map(([key, value]) => serializeValue(core, key, value))
+      const writes = await Promise.allSettled(
+        list.map(([key], i) => setValue(core, key, storeKeys[i]!, payloads[i], times, readAt)),
+      )
+      const failed = writes.find((write) => write.status === 'rejected')
+      if (failed !== undefined) throw failed.reason
     },
 
     async has(key, options) {
@@ -206,6 +224,22 @@ export function createCache(options: CacheOptions = {}): Cache {
       } catch (error) {
         return Promise.reject(error)
       }
+    },
+
+    async deleteMany(keys) {
+      const storeKeys = storeKeysOf(settings, keys)
+      const deletes = await Promise.allSettled(
+        storeKeys.map((storeKey, i) => removeEntry(core, keys[i]!, storeKey)),
+      )
+      let removed = 0
+      for (const [i, result] of deletes.entries()) {
+        if (result.status === 'rejected') continue
+        counted('delete', 'deletes', { key: keys[i]! })
+        if (result.value) removed++
+      }
+      const failed = deletes.find((result) => result.status === 'rejected')
+      if (failed !== undefined) throw failed.reason
+      return removed
     },
 
     async deleteTags(tags) {
@@ -276,7 +310,10 @@ export function createCache(options: CacheOptions = {}): Cache {
 const CLOSED_OPERATIONS = [
   'getOrSet',
   'get',
+  'getMany',
   'set',
+  'setMany',
+  'deleteMany',
   'has',
   'delete',
   'deleteTags',

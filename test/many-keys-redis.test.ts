@@ -1,0 +1,48 @@
+// getMany, setMany and deleteMany on a real Redis (issue 16, item 4): one batch each, whatever
+// the number of keys.
+import { afterAll, describe, expect, it } from 'vitest'
+import { type CacheStore, createCache, redisStore } from './helpers/packages.js'
+import { connectRedis, uniquePrefix } from './helpers/redis.js'
+
+const redis = connectRedis()
+const prefix = uniquePrefix('many-keys')
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}*`)
+  if (keys.length > 0) await redis.del(keys)
+})
+
+describe('many keys over Redis', () => {
+  it('reads 50 keys and writes 50 keys with every command sent before the first answer', async () => {
+    const inner = redisStore(redis, { prefix })
+    const log: string[] = []
+    const logged: CacheStore = {
+      ...inner,
+      get: (key) => {
+        log.push('get')
+        return inner.get(key).finally(() => log.push('answer'))
+      },
+      getMany: (keys) => {
+        log.push(`getMany ${keys.length}`)
+        return inner.getMany!(keys).finally(() => log.push('answer'))
+      },
+      set: (key, value, ttl) => {
+        log.push('set')
+        return inner.set(key, value, ttl).finally(() => log.push('answer'))
+      },
+      setMany: (entries) => {
+        log.push(`setMany ${entries.length}`)
+        return inner.setMany!(entries).finally(() => log.push('answer'))
+      },
+    }
+    const cache = createCache({ store: logged })
+    const keys = Array.from({ length: 50 }, (_, i) => `k${i}`)
+    await cache.setMany(keys.map((key, i) => [key, { i }] as const))
+    expect(log).toEqual(['set', 'setMany 49', 'answer', 'answer'])
+    log.length = 0
+    const values = await cache.getMany([...keys, 'absent'])
+    expect(log).toEqual(['get', 'getMany 50', 'answer', 'answer'])
+    expect(values).toEqual([...keys.map((_, i) => ({ i })), undefined])
+    expect(await cache.deleteMany(keys.slice(0, 10))).toBe(10)
+    expect(await redis.exists(...keys.slice(0, 10).map((key) => `${prefix}${key}`))).toBe(0)
+  })
+})
