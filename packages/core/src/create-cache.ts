@@ -58,10 +58,7 @@ export interface Cache {
    * first: `CG_INVALID_KEY` (naming the position) or `CG_SERIALIZE` writes nothing. A failed
    * write rejects the call once every write has settled.
    */
-  setMany<T>(
-    entries: Iterable<readonly [string, T | null | undefined]>,
-    options?: EntryOptions,
-  ): Promise<void>
+  setMany(entries: Iterable<readonly [string, unknown]>, options?: EntryOptions): Promise<void>
   /**
    * Removes many keys, as `delete` does each; resolves how many were removed. Every key is
    * checked first (`CG_INVALID_KEY`, naming the position). A failed delete rejects the call once

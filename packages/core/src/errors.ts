@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'CG_VALUE_TOO_LARGE'
   | 'CG_INVALID_TAG'
   | 'CG_CLOSED'
+  | 'CG_BATCH_RESULT'
 
 export interface CacheGuardErrorOptions {
   /** The cache key involved, when there is one. */
@@ -276,6 +277,20 @@ export class CacheClosedError extends CacheGuardError {
   }
 }
 
+/** A `loadMany` that resolved something other than a `Map` or a plain object keyed by key. */
+export class BatchResultError extends CacheGuardError {
+  override readonly name = 'BatchResultError'
+  constructor(got: string, key?: string) {
+    super(
+      'CG_BATCH_RESULT',
+      `Expected loadMany to resolve a Map or a plain object keyed by key, got ${got}`,
+      {
+        key,
+      },
+    )
+  }
+}
+
 /** Every error class, by code, so callers can match on `errors.CG_STORE` and docs stay in step. */
 export const errors = {
   CG_INVALID_KEY: InvalidKeyError,
@@ -295,6 +310,7 @@ export const errors = {
   CG_VALUE_TOO_LARGE: ValueTooLargeError,
   CG_INVALID_TAG: InvalidTagError,
   CG_CLOSED: CacheClosedError,
+  CG_BATCH_RESULT: BatchResultError,
 } as const satisfies Record<ErrorCode, new (...args: never[]) => CacheGuardError>
 
 /**

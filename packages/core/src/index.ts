@@ -1,3 +1,4 @@
+export { type BatchLoaderOptions, type BatchResult, batchLoader } from './batch-loader.js'
 export {
   type InvalidationBus,
   type InvalidationMessage,
@@ -8,6 +9,7 @@ export { type Cache, createCache } from './create-cache.js'
 export { describeValue } from './describe-value.js'
 export { type Duration, parseDuration } from './duration.js'
 export {
+  BatchResultError,
   BloomConfigMismatchError,
   CacheClosedError,
   CacheGuardError,
