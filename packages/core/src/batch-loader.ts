@@ -20,8 +20,9 @@ export interface BatchLoaderOptions {
  * (several past `maxBatch`). `loadMany` resolves a `Map` or a plain object keyed by key; keys it
  * leaves out are "not found" (negative-cached), keys it adds are ignored, and anything else
  * rejects every key of the call with `CG_BATCH_RESULT`. Each `getOrSet` keeps its own
- * single-flight and guards; only the database query is shared. Built on DataLoader, with its
- * per-request cache off: caching is cacheguard's.
+ * single-flight and guards; only the database query is shared. Over a remote store the first
+ * read of a tick goes out on its own, and its load may come as a call of its own. Built on
+ * DataLoader, with its per-request cache off: caching is cacheguard's.
  *
  * @example
  * const users = batchLoader((ids) => db.usersByIds(ids), { maxBatch: 100 })
