@@ -5,7 +5,7 @@ import { createCore } from './internal/core.js'
 import { getFresh } from './internal/get-fresh.js'
 import { expireEntry, invalidate } from './internal/invalidate.js'
 import { entryList, storeKeysOf } from './internal/key-list.js'
-import { dataTime, noteLocally } from './internal/local-records.js'
+import { noteLocally, readTime } from './internal/local-records.js'
 import { readEntry } from './internal/read-entry.js'
 import { readThrough } from './internal/read-through.js'
 import { forgetLocal, removeEntry } from './internal/remove-entry.js'
@@ -166,8 +166,12 @@ export function createCache(options: CacheOptions = {}): Cache {
       }
     },
 
-    async get<T>(key: string) {
-      return (await getFresh(core, key, toStoreKey(settings, key))) as T | undefined
+    get<T>(key: string) {
+      try {
+        return getFresh(core, key, toStoreKey(settings, key)) as Promise<T | undefined>
+      } catch (error) {
+        return Promise.reject(error)
+      }
     },
 
     async getMany<T>(keys: readonly string[]) {
@@ -180,14 +184,14 @@ export function createCache(options: CacheOptions = {}): Cache {
 
     async set(key, value, entryOptions) {
       // The value given now: its data time is after every invalidation this process knows of.
-      const readAt = dataTime(state.records)
+      const readAt = readTime(state.records)
       const storeKey = toStoreKey(settings, key)
       const times = callSettings(settings, entryOptions)
       await setValue(core, key, storeKey, serializeValue(core, key, value), times, readAt)
     },
 
     async setMany(entries, entryOptions) {
-      const readAt = dataTime(state.records)
+      const readAt = readTime(state.records)
       const list = entryList(entries)
       const storeKeys = storeKeysOf(
         settings,

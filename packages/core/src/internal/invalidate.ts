@@ -1,4 +1,4 @@
-import { type CacheGuardError, CircuitOpenError } from '../errors.js'
+import type { CacheGuardError } from '../errors.js'
 import type { Core } from './core.js'
 import { type Entry, encodeEntry } from './envelope.js'
 import { outdate } from './flights.js'
@@ -29,12 +29,11 @@ export async function invalidate(
   const text = encodeRecord(at)
   const write = async (name: string, recordKind: InvalidationKind) => {
     const storeKey = recordKey(settings, recordKind, name)
-    // Reads of the record in flight started before it changed: none may answer a read after.
-    state.recordReads.delete(storeKey)
-    if (core.remote.refused()) throw new CircuitOpenError('invalidate', name, settings.store.name)
-    // Fenced by its time where the store can: a record never goes back to an earlier one.
+    // Fenced by its time where the store can: a record never goes back to an earlier one. An
+    // open breaker refuses the write (CG_CIRCUIT_OPEN), as any write.
     if (fenced) await core.remote.writeFenced(name, storeKey, text, RECORD_TTL_MS, at)
     else await core.remote.write(name, storeKey, text, RECORD_TTL_MS)
+    // Reads of the record in flight started before it changed: none may answer a read after.
     state.recordReads.delete(storeKey)
   }
   await Promise.all(

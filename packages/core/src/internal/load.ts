@@ -12,7 +12,7 @@ import { loadedValue } from './decode-value.js'
 import type { Entry } from './envelope.js'
 import { track, untrack, type Work } from './flights.js'
 import { BLOCKED, type ChainedLoad, rereadOf, runGuardChain, SKIPPED } from './guard-chain.js'
-import { dataTime } from './local-records.js'
+import { readTime } from './local-records.js'
 import { type ReadKind, report } from './report.js'
 import { type CallSettings, callSettings } from './settings.js'
 import { encodeForWrite, serializeValue, type WriteMeta, writeEntry } from './write-entry.js'
@@ -148,7 +148,7 @@ async function loadAndWrite(
       },
     }
     // The load's data time: when it starts, after every invalidation this process knows of.
-    const readAt = dataTime(state.records)
+    const readAt = readTime(state.records)
     const started = performance.now()
     let value: unknown
     try {

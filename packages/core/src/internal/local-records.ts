@@ -19,7 +19,7 @@ export interface LocalRecords {
   cleared: number
   /** The latest invalidation of any kind: data read after it dates from after it. */
   latest: number
-  /** The latest data time given (`dataTime`): an invalidation made after is at or after it. */
+  /** The latest data time given (`readTime`): an invalidation made after is at or after it. */
   lastRead: number
 }
 
@@ -32,7 +32,7 @@ export function createLocalRecords(): LocalRecords {
 // the read's data time (so it covers it).
 
 /** The data time of a read (a load's start, a `set`) that starts now. */
-export function dataTime(local: LocalRecords): number {
+export function readTime(local: LocalRecords): number {
   const now = Date.now()
   const time = now > local.latest ? now : local.latest + 1
   if (time > local.lastRead) local.lastRead = time
@@ -68,18 +68,26 @@ export function noteLocally(
   }
 }
 
+/** An entry's data time: when the data it holds was read (its load's start, its `set`). */
+export function dataTimeOf(entry: Entry): number {
+  return entry.writtenAt - entry.loadMs
+}
+
+/**
+ * Whether an invalidation at `at` covers data read at `since`: at or after it. A time of 0 is no
+ * invalidation at all (and an entry of unknown data time, 0, is covered by any).
+ */
+export function covers(at: number, since: number): boolean {
+  return at > 0 && at >= since
+}
+
 /** Whether a memory copy may be covered by an invalidation: then the store decides. */
 export function coveredLocally(local: LocalRecords, entry: Entry): boolean {
   // Checked with the store since: the invalidations heard before then were applied there.
-  const since = Math.max(entry.writtenAt - entry.loadMs, entry.verifiedAt ?? 0)
-  // A time of 0 is no invalidation at all.
-  if (local.cleared > 0 && local.cleared >= since) return true
+  const since = Math.max(dataTimeOf(entry), entry.verifiedAt ?? 0)
+  if (covers(local.cleared, since)) return true
   if (entry.tags === undefined) return false
-  if (local.tagFloor > 0 && local.tagFloor >= since) return true
-  if (local.tags.size === 0) return false
-  for (const tag of entry.tags) {
-    const at = local.tags.get(tag)
-    if (at !== undefined && at >= since) return true
-  }
+  if (covers(local.tagFloor, since)) return true
+  for (const tag of entry.tags) if (covers(local.tags.get(tag) ?? 0, since)) return true
   return false
 }

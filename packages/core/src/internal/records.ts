@@ -12,7 +12,7 @@
 import type { CacheGuardError } from '../errors.js'
 import type { Core } from './core.js'
 import { decodeEntry, type Entry, encodeEntry } from './envelope.js'
-import type { InvalidationKind } from './local-records.js'
+import { covers, dataTimeOf, type InvalidationKind } from './local-records.js'
 import { report } from './report.js'
 import { RESERVED_PREFIX, type Settings } from './settings.js'
 
@@ -101,10 +101,9 @@ export function needsRecords(settings: Settings, entry: Entry): boolean {
  * the entry itself otherwise.
  */
 export function applyRecords(entry: Entry, times: RecordTimes): Entry | undefined {
-  const since = entry.writtenAt - entry.loadMs
-  // A time of 0 is no record at all (an entry of unknown data time, 0, is covered by any).
-  if (times.hard > 0 && times.hard >= since) return undefined
-  if (times.soft === 0 || times.soft < since || times.soft >= entry.freshUntil) return entry
+  const since = dataTimeOf(entry)
+  if (covers(times.hard, since)) return undefined
+  if (!covers(times.soft, since) || times.soft >= entry.freshUntil) return entry
   const staleUntil = Math.min(entry.staleUntil, times.soft + (entry.staleUntil - entry.freshUntil))
   if (staleUntil <= Date.now()) return undefined
   return { ...entry, freshUntil: times.soft, staleUntil }
@@ -190,15 +189,15 @@ export async function recordsApplied(
   entry: Entry,
   first?: RecordTimes,
 ): Promise<Entry | undefined> {
-  const times = first ?? (await readRecords(core, key, firstRefs(core.settings, entry.tags)))
-  const since = entry.writtenAt - entry.loadMs
-  if (times.hard > 0 && times.hard >= since) return undefined
-  if (times.soft === 0 || times.soft < since || !fencedRecords(core.settings)) {
-    return applyRecords(entry, times)
+  let times = first ?? (await readRecords(core, key, firstRefs(core.settings, entry.tags)))
+  const since = dataTimeOf(entry)
+  // With fenced records the first read leaves out the delete records: when an expire record
+  // covers the entry and nothing hard does, they tell a miss from stale.
+  if (fencedRecords(core.settings) && covers(times.soft, since) && !covers(times.hard, since)) {
+    const deleted = await readRecords(core, key, deleteRefs(core.settings, entry.tags))
+    times = { hard: Math.max(times.hard, deleted.hard), soft: times.soft }
   }
-  // An expire record covers it: its delete records tell a miss from stale.
-  const deleted = await readRecords(core, key, deleteRefs(core.settings, entry.tags))
-  return applyRecords(entry, { hard: Math.max(times.hard, deleted.hard), soft: times.soft })
+  return applyRecords(entry, times)
 }
 
 /**

@@ -9,7 +9,7 @@ import { encodeForWrite, writeEntry } from './write-entry.js'
 /**
  * `set` once its key is valid and its value serialized (`payload`, `undefined` for "not found"):
  * outdates the work in flight for the key, then writes (fenced when a guard fences). `readAt`:
- * the value's data time (`dataTime`). Rejects typed, reported.
+ * the value's data time (`readTime`). Rejects typed, reported.
  */
 export async function setValue(
   core: Core,

@@ -16,7 +16,7 @@ export interface WriteMeta {
   loadMs: number
   fence: number | undefined
   /**
-   * When the data was read (a load's start, a `set` call; `dataTime`): the entry's data time,
+   * When the data was read (a load's start, a `set` call; `readTime`): the entry's data time,
    * which invalidation records are compared with. @default now - loadMs
    */
   readAt?: number
