@@ -1,12 +1,7 @@
 import DataLoader from 'dataloader'
-import { BatchResultError } from './errors.js'
+import { readBatchResult } from './internal/batch-result.js'
 import { describeValue, numberOption } from './internal/validate.js'
-import type { Loader } from './options.js'
-
-/** What `loadMany` resolves: values by key, as a `Map` or a plain object. Keys left out are "not found". */
-export type BatchResult<V> =
-  | ReadonlyMap<string, V | null | undefined>
-  | Record<string, V | null | undefined>
+import type { BatchResult, Loader } from './options.js'
 
 /** Options of `batchLoader`. */
 export interface BatchLoaderOptions {
@@ -46,13 +41,12 @@ export function batchLoader<V>(
     async (keys) => {
       const asked = [...keys]
       const result: unknown = await loadMany(asked)
-      if (result instanceof Map) return asked.map((key) => result.get(key))
-      if (typeof result === 'object' && result !== null && !Array.isArray(result)) {
-        const values = result as Record<string, V>
-        return asked.map((key) => (Object.hasOwn(values, key) ? values[key] : undefined))
+      try {
+        return readBatchResult(result, asked).values as Array<V | undefined>
+      } catch (error) {
+        // CG_BATCH_RESULT, for every key of the call.
+        return asked.map(() => error as Error)
       }
-      const error = new BatchResultError(describeValue(result))
-      return asked.map(() => error)
     },
     { maxBatchSize: maxBatch, cache: false },
   )

@@ -8,12 +8,19 @@ import { entryList, storeKeysOf } from './internal/key-list.js'
 import { noteLocally, readTime } from './internal/local-records.js'
 import { readEntry } from './internal/read-entry.js'
 import { readThrough } from './internal/read-through.js'
+import { readThroughMany } from './internal/read-through-many.js'
 import { forgetLocal, removeEntry } from './internal/remove-entry.js'
 import { setValue } from './internal/set-value.js'
 import { callSettings, toStoreKey } from './internal/settings.js'
-import { describeValue, durationOption, tagsOption } from './internal/validate.js'
+import { describeValue, durationOption, numberOption, tagsOption } from './internal/validate.js'
 import { serializeValue } from './internal/write-entry.js'
-import type { CacheOptions, EntryOptions, Loader } from './options.js'
+import type {
+  CacheOptions,
+  EntryOptions,
+  GetOrSetManyOptions,
+  Loader,
+  ManyLoader,
+} from './options.js'
 /** A cache created by `createCache`. */
 export interface Cache {
   /** The namespace every key is stored under (`''` for none). */
@@ -27,6 +34,29 @@ export interface Cache {
    * const user = await cache.getOrSet(`user:${id}`, () => db.findUser(id))
    */
   getOrSet<T>(key: string, loader: Loader<T>, options?: EntryOptions): Promise<T | undefined>
+  /**
+   * `getOrSet` for many keys at once: resolves their values in the order of `keys` (`undefined`
+   * for "not found"), reading every key in one store round trip and calling `loadMany` with only
+   * the keys that are missing and not already being loaded in this process (by another call, or
+   * by `getOrSet`, which joins a batch's loads too). `loadMany` resolves a `Map` or a plain object
+   * keyed by key; keys it leaves out are "not found" (negative-cached), keys it adds are ignored
+   * (reported by the `loadMany` event), anything else rejects its keys with `CG_BATCH_RESULT`.
+   * Per key, everything `getOrSet` does: guards, grace (stale keys are served, and refreshed
+   * together in the background), early refresh, timeouts, events and stats. One `loadMany` call
+   * takes one `loadConcurrency` slot. An invalid key rejects the call with `CG_INVALID_KEY`,
+   * naming its position, before anything is read; a duplicate key is answered at each position.
+   *
+   * @example
+   * const users = await cache.getOrSetMany(
+   *   ids.map((id) => `user:${id}`),
+   *   async (keys) => new Map((await db.usersByKeys(keys)).map((u) => [`user:${u.id}`, u])),
+   * )
+   */
+  getOrSetMany<T>(
+    keys: readonly string[],
+    loadMany: ManyLoader<T>,
+    options?: GetOrSetManyOptions,
+  ): Promise<Array<T | undefined>>
   /**
    * Returns the fresh cached value for `key`, or `undefined` (absent, expired, "not found", or
    * the store failed: store failures are reported as `error` events, not thrown).
@@ -166,6 +196,33 @@ export function createCache(options: CacheOptions = {}): Cache {
       }
     },
 
+    async getOrSetMany<T>(
+      keys: readonly string[],
+      loadMany: ManyLoader<T>,
+      manyOptions?: GetOrSetManyOptions,
+    ) {
+      if (typeof loadMany !== 'function') {
+        throw new TypeError(
+          `Expected \`loadMany\` to be a function, got ${describeValue(loadMany)}`,
+        )
+      }
+      const { maxBatch, ...entryOptions } = manyOptions ?? {}
+      const batchSize =
+        maxBatch === undefined
+          ? Number.POSITIVE_INFINITY
+          : numberOption('maxBatch', maxBatch, 1, Number.POSITIVE_INFINITY, true)
+      const times = callSettings(settings, manyOptions === undefined ? undefined : entryOptions)
+      const storeKeys = storeKeysOf(settings, keys)
+      return (await readThroughMany(
+        core,
+        keys,
+        storeKeys,
+        loadMany as ManyLoader<unknown>,
+        times,
+        batchSize,
+      )) as Array<T | undefined>
+    },
+
     get<T>(key: string) {
       try {
         return getFresh(core, key, toStoreKey(settings, key)) as Promise<T | undefined>
@@ -175,8 +232,9 @@ export function createCache(options: CacheOptions = {}): Cache {
     },
 
     async getMany<T>(keys: readonly string[]) {
-      // Every key is checked before anything is read; the reads of one tick go out as one batch.
+      // Every key is checked before anything is read; the reads go out as one batch.
       const storeKeys = storeKeysOf(settings, keys)
+      core.remote.gatherReads()
       return (await Promise.all(
         storeKeys.map((storeKey, i) => getFresh(core, keys[i]!, storeKey)),
       )) as Array<T | undefined>
@@ -310,6 +368,7 @@ export function createCache(options: CacheOptions = {}): Cache {
 /** The calls that reject with `CG_CLOSED` once the cache is closed. */
 const CLOSED_OPERATIONS = [
   'getOrSet',
+  'getOrSetMany',
   'get',
   'getMany',
   'set',

@@ -59,6 +59,17 @@ export interface CacheEvents {
   miss: { key: string }
   stale: { key: string }
   load: { key: string; found: boolean; durationMs: number }
+  /**
+   * A `loadMany` call of `getOrSetMany` answered: the `keys` it was asked, how many it `found`, and
+   * the keys it answered that were not asked (`ignored`: a query that returns more than it was
+   * asked for, or keys in another form than asked, such as numbers for strings).
+   */
+  loadMany: {
+    keys: readonly string[]
+    found: number
+    ignored: readonly string[]
+    durationMs: number
+  }
   blocked: { key: string; guard: string; reason: string | undefined }
   error: { key: string | undefined; operation: Operation; error: CacheGuardError }
   /**

@@ -1,4 +1,4 @@
-export { type BatchLoaderOptions, type BatchResult, batchLoader } from './batch-loader.js'
+export { type BatchLoaderOptions, batchLoader } from './batch-loader.js'
 export {
   type InvalidationBus,
   type InvalidationMessage,
@@ -43,7 +43,17 @@ export type {
 export type { Guard, GuardContext, GuardWriteContext, StoredEntry } from './guard.js'
 export type { BreakerState } from './internal/breaker.js'
 export { type MemoryStoreOptions, memoryStore } from './memory-store.js'
-export type { CacheOptions, EntryOptions, Loader, LoaderContext, LoadTimeouts } from './options.js'
+export type {
+  BatchLoadContext,
+  BatchResult,
+  CacheOptions,
+  EntryOptions,
+  GetOrSetManyOptions,
+  Loader,
+  LoaderContext,
+  LoadTimeouts,
+  ManyLoader,
+} from './options.js'
 export { jsonSerializer, type Serializer } from './serializer.js'
 export { type CacheStore, fenceOf, type StoreEntry } from './store.js'
 export { withoutUndefined } from './without-undefined.js'

@@ -166,3 +166,34 @@ export interface LoaderContext {
 
 /** A loader: fetches the value from the source of truth. `null` or `undefined` means "does not exist". */
 export type Loader<T> = (ctx: LoaderContext) => T | null | undefined | Promise<T | null | undefined>
+
+/** What `loadMany` resolves: values by key, as a `Map` or a plain object. Keys left out are "not found". */
+export type BatchResult<V> =
+  | ReadonlyMap<string, V | null | undefined>
+  | Record<string, V | null | undefined>
+
+/** What a `loadMany` of `getOrSetMany` receives beside its keys. */
+export interface BatchLoadContext {
+  /**
+   * Aborted once every key of the call has stopped waiting for it (their hard timeouts passed, or
+   * their locks were lost). Pass it on to your database driver.
+   */
+  readonly signal: AbortSignal
+  /** The stale values being refreshed, by key, for the keys of the call that are background refreshes. */
+  readonly stale: ReadonlyMap<string, unknown>
+}
+
+/**
+ * Loads many keys with one query: resolves their values by key. Keys it leaves out, or answers
+ * `null` or `undefined`, are "not found".
+ */
+export type ManyLoader<T> = (
+  keys: string[],
+  ctx: BatchLoadContext,
+) => BatchResult<T> | Promise<BatchResult<T>>
+
+/** Options of one `getOrSetMany` call: those of `getOrSet`, for every key, and `maxBatch`. */
+export interface GetOrSetManyOptions extends EntryOptions {
+  /** The most keys in one `loadMany` call; more are split into several calls. @default none (one call) */
+  maxBatch?: number
+}

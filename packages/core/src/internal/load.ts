@@ -7,6 +7,7 @@ import {
   OverloadedError,
 } from '../errors.js'
 import type { Loader, LoaderContext } from '../options.js'
+import { BATCHED } from './batch-call.js'
 import type { Core } from './core.js'
 import { loadedValue } from './decode-value.js'
 import type { Entry } from './envelope.js'
@@ -168,8 +169,8 @@ async function loadAndWrite(
     return { value, loadMs, readAt }
   }
   // The cap sits innermost, around the loader alone: a key a guard blocks, or waits on, never
-  // takes a load slot, and neither does the write.
-  const limiter = state.limiter
+  // takes a load slot, and neither does the write. A key of a batch waits for its batch's slot.
+  const limiter = BATCHED in loader ? undefined : state.limiter
   const limited = limiter
     ? () => {
         const queued = limiter.run(callLoader)

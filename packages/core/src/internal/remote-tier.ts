@@ -21,6 +21,8 @@ export interface RemoteTier {
    * caller asks `refused()` first, since a refused read is a miss, not a failure.
    */
   read(key: string, storeKey: string): Promise<unknown>
+  /** The reads sent until the next tick go out as one command (when reads are batched). */
+  gatherReads(): void
   write(key: string, storeKey: string, text: string, ttlMs: number): Promise<unknown>
   /** Writes unless the store holds a greater fence; resolves whether it wrote. */
   writeFenced(
@@ -63,6 +65,9 @@ export function createRemoteTier(settings: Settings, state: CacheState): RemoteT
     read(key, storeKey) {
       if (batchedRead === undefined) return caller.send('read', key, () => store.get(storeKey))
       return caller.observe(batchedRead(storeKey, key))
+    },
+    gatherReads() {
+      batchedRead?.gather()
     },
     write(key, storeKey, text, ttlMs) {
       if (batchedWrite === undefined) {

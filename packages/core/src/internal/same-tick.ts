@@ -3,8 +3,11 @@ import type { CacheStore, StoreEntry } from '../store.js'
 import type { Deadlines } from './deadlines.js'
 import { storeError } from './store-call.js'
 
-/** Sends one item through a batcher; resolves its own answer, rejects with typed errors. */
-export type Batched<I> = (item: I, key: string) => Promise<unknown>
+/**
+ * Sends one item through a batcher; resolves its own answer, rejects with typed errors.
+ * `gather()` holds the items sent until the next tick, the first one included, to go as one.
+ */
+export type Batched<I> = ((item: I, key: string) => Promise<unknown>) & { gather(): void }
 
 interface Waiter {
   key: string
@@ -79,7 +82,7 @@ function createBatcher<I>(options: BatcherOptions<I>): Batched<I> {
     }
   }
 
-  return (item, key) =>
+  const batched = (item: I, key: string) =>
     new Promise<unknown>((resolve, reject) => {
       if (!windowOpen) {
         windowOpen = true
@@ -91,6 +94,14 @@ function createBatcher<I>(options: BatcherOptions<I>): Batched<I> {
       waiters.push({ key, resolve, reject })
       if (items.length >= MAX_BATCH) take()
     })
+  // A caller that knows many items follow (getMany, getOrSetMany) opens the window itself: its
+  // first item waits for the others rather than going out alone.
+  const gather = () => {
+    if (windowOpen) return
+    windowOpen = true
+    process.nextTick(closeWindow)
+  }
+  return Object.assign(batched, { gather })
 }
 
 /** Same-tick reads as one `getMany` (one `MGET`, or one pipeline per node on a Cluster). */
