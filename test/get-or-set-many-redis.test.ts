@@ -6,7 +6,7 @@ import { bloomGuard, redisBloom, seedBloom } from '@cacheguard/bloom'
 import type { LockGuardStats } from '@cacheguard/lock'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type CacheEvents, type CacheStore, createCache, redisStore } from './helpers/packages.js'
-import { connectRedis, redisUrl, uniquePrefix } from './helpers/redis.js'
+import { connectRedis, redisUrl, uniquePrefix, unreachableRedis } from './helpers/redis.js'
 
 const redis = connectRedis()
 const prefix = uniquePrefix('get-or-set-many')
@@ -107,6 +107,46 @@ describe('getOrSetMany over Redis', () => {
     expect(errors.map((e) => [e.key, e.error.code])).toEqual([['corrupt', 'CG_CORRUPT_ENTRY']])
     expect(cache.stats()).toMatchObject({ hits: 1, staleHits: 1, blocked: 1, corrupt: 1 })
     expect(await cache.get('stale')).toBe('loaded stale')
+  })
+
+  it('checks tagged entries against their records: after deleteTags and clear, the covered keys are loaded again', async () => {
+    const cache = createCache({
+      store: redisStore(redis, { prefix: `${prefix}tagged:` }),
+      clearable: true,
+    })
+    const asked: string[][] = []
+    const loadMany = async (keys: string[]) => {
+      asked.push(keys)
+      return new Map(keys.map((key) => [key, `${key} #${asked.length}`]))
+    }
+    const keys = ['t1', 't2', 't3']
+    const tagsOf = { tags: ['team:7'] }
+    expect(await cache.getOrSetMany(keys, loadMany, tagsOf)).toEqual(['t1 #1', 't2 #1', 't3 #1'])
+    await cache.set('t2', 't2 set', { tags: ['team:8'] })
+    await cache.deleteTags(['team:7'])
+    // t2 was rewritten under another tag: still a hit; t1 and t3 are covered and loaded again.
+    expect(await cache.getOrSetMany(keys, loadMany, tagsOf)).toEqual(['t1 #2', 't2 set', 't3 #2'])
+    expect(asked).toEqual([keys, ['t1', 't3']])
+    await cache.clear()
+    expect(await cache.getOrSetMany(keys, loadMany)).toEqual(['t1 #3', 't2 #3', 't3 #3'])
+  })
+
+  it('reads every key as a miss when Redis does not answer: loaded, and the failure reported', async () => {
+    const down = unreachableRedis({ enableOfflineQueue: false })
+    const cache = createCache({ store: redisStore(down), breaker: false })
+    const errors: string[] = []
+    cache.on('error', ({ operation, key, error }) =>
+      errors.push(`${operation} ${key} ${error.code}`),
+    )
+    const values = await cache.getOrSetMany(['a', 'b'], (keys) =>
+      Object.fromEntries(keys.map((key) => [key, key.toUpperCase()])),
+    )
+    expect(values).toEqual(['A', 'B'])
+    expect(errors.filter((e) => e.startsWith('read'))).toEqual([
+      'read a CG_STORE',
+      'read b CG_STORE',
+    ])
+    down.disconnect()
   })
 
   it('rejects with a failing loadMany, and leaves stale keys in Redis, served within grace', async () => {

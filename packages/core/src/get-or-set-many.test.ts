@@ -49,13 +49,24 @@ describe('getOrSetMany', () => {
     expect(a).not.toBe(b)
   })
 
-  it('loads a key once when overlapping batches and getOrSet calls want it at the same time', async () => {
+  it('merges the calls of one tick that pass the same loadMany into one query', async () => {
     const cache = createCache({ store: memoryStore() })
     const { calls, loadMany } = table(20)
+    const pages = [ids(1, 2, 3), ids(3, 4, 5), ids(5, 6, 1)]
+    const answers = await Promise.all(pages.map((keys) => cache.getOrSetMany(keys, loadMany)))
+    expect(answers).toEqual(pages.map((keys) => keys.map((key) => ({ key }))))
+    expect(calls).toEqual([ids(1, 2, 3, 4, 5, 6)])
+  })
+
+  it('loads a key once when overlapping batches and getOrSet calls want it at the same time', async () => {
+    const cache = createCache({ store: memoryStore() })
+    // Two loadMany functions: their calls are not merged, but no key is loaded by both.
+    const { calls, loadMany } = table(20)
+    const other = (keys: string[], ctx: BatchLoadContext) => loadMany(keys, ctx)
     let single = 0
     const [first, second, alone] = await Promise.all([
       cache.getOrSetMany(ids(1, 2, 3), loadMany),
-      cache.getOrSetMany(ids(2, 3, 4), loadMany),
+      cache.getOrSetMany(ids(2, 3, 4), other),
       cache.getOrSet('u:4', () => {
         single++
         return { key: 'u:4', single: true }
@@ -82,10 +93,11 @@ describe('getOrSetMany', () => {
     // One slot and no queue: 100 keys loaded key by key would be refused 99 times.
     const cache = createCache({ store: memoryStore(), loadConcurrency: 1, loadQueue: 0 })
     const { calls, loadMany } = table(30)
+    const other = (keys: string[], ctx: BatchLoadContext) => loadMany(keys, ctx)
     const keys = Array.from({ length: 100 }, (_, i) => `u:${i}`)
     const [first, second] = await Promise.allSettled([
       cache.getOrSetMany(keys, loadMany),
-      cache.getOrSetMany(ids(500, 501), loadMany),
+      cache.getOrSetMany(ids(500, 501), other),
     ])
     expect(first).toEqual({ status: 'fulfilled', value: keys.map((key) => ({ key })) })
     // The second batch found the slot taken and no room to wait: refused as a whole.

@@ -89,6 +89,48 @@ function readRemote(
   )
 }
 
+/**
+ * The entries of many keys with one store call, for a cache with no memory tier (getOrSetMany),
+ * each checked against its records as `readEntry` checks one. A failed read is reported for each
+ * key, and they read as misses; an open breaker reads as misses without asking the store.
+ */
+export function readStoredEntries(
+  core: Core,
+  keys: readonly string[],
+  storeKeys: readonly string[],
+  tags: readonly string[] | undefined,
+): Promise<Array<Entry | undefined>> {
+  const { remote, state } = core
+  if (remote.refused()) return Promise.resolve(keys.map(() => undefined))
+  const read = remote.readMany(keys, storeKeys)
+  const early =
+    tags === undefined && !core.settings.clearable
+      ? undefined
+      : keys.map((key) => readEarly(core, key, tags))
+  return read.then(
+    (raws) => {
+      let checks: Array<Promise<unknown>> | undefined
+      const entries = raws.map((raw, i): Entry | undefined => {
+        const entry = toEntry(state, keys[i]!, raw)
+        if (entry === undefined || !needsRecords(core.settings, entry)) return entry
+        checks ??= []
+        checks.push(
+          checkedEntry(core, keys[i]!, entry, early?.[i], tags).then((checked) => {
+            entries[i] = checked
+          }),
+        )
+        return entry
+      })
+      // Most entries carry no tags: no promise per key for them.
+      return checks === undefined ? entries : Promise.all(checks).then(() => entries)
+    },
+    (error: unknown) => {
+      for (const key of keys) report(state, 'read', key, error as CacheGuardError)
+      return keys.map(() => undefined)
+    },
+  )
+}
+
 async function readTiered(
   core: Core,
   key: string,

@@ -10,11 +10,13 @@ import { dueEarly, refreshInBackground, withinSoftTimeout } from './refresh.js'
 import { countRead, report } from './report.js'
 import type { CallSettings } from './settings.js'
 
-/** What a synchronous read of memory found before the flight started: used, never read again. */
+/** What a read before the flight started found: used, never read again. */
 interface Peeked {
   entry: Entry | undefined
   /** The early-refresh draw for `entry` (rolled once per read). */
   due: boolean
+  /** `entry` is the store's own answer (getOrSetMany's read), not a memory copy to look behind. */
+  stored?: true
 }
 
 /**
@@ -64,6 +66,51 @@ export function readThrough<T>(
     }
     peeked = { entry, due }
   }
+  return startRead(
+    core,
+    key,
+    storeKey,
+    loader as Loader<unknown>,
+    times,
+    peeked,
+    corrupt,
+  ) as Promise<T | undefined>
+}
+
+/**
+ * getOrSetMany's read of a key whose entry it read from the store, with others, in one call (a
+ * cache with no memory tier): joins the key's flight, or starts one that decides on `entry`.
+ * `corrupt`: the entry could not be decoded (already reported); it is loaded again.
+ */
+export function readThroughStored(
+  core: Core,
+  key: string,
+  storeKey: string,
+  loader: Loader<unknown>,
+  times: CallSettings,
+  entry: Entry | undefined,
+  due: boolean,
+  corrupt: boolean,
+): Promise<unknown> {
+  const { reads } = core.state.flights
+  const joined = reads.size === 0 ? undefined : (reads.get(storeKey) as ReadFlight | undefined)
+  if (joined !== undefined) return join(core, key, joined)
+  const peeked: Peeked = { entry, due, stored: true }
+  return startRead(core, key, storeKey, loader, times, peeked, corrupt ? entry : undefined)
+}
+
+/** Starts the one flight of a key, which callers join until it settles. */
+function startRead(
+  core: Core,
+  key: string,
+  storeKey: string,
+  loader: Loader<unknown>,
+  times: CallSettings,
+  peeked: Peeked | undefined,
+  corrupt: Entry | undefined,
+): Promise<unknown> {
+  const { state } = core
+  const { reads } = state.flights
   const flight: ReadFlight = {
     promise: undefined as unknown as Promise<Outcome>,
     answer: undefined as unknown as Promise<unknown>,
@@ -73,12 +120,12 @@ export function readThrough<T>(
   }
   flight.promise =
     corrupt === undefined
-      ? decide(core, flight, key, storeKey, loader as Loader<unknown>, times, peeked)
+      ? decide(core, flight, key, storeKey, loader, times, peeked)
       : load(core, {
           work: flight,
           key,
           storeKey,
-          loader: loader as Loader<unknown>,
+          loader,
           times,
           replaced: corrupt,
           refresh: undefined,
@@ -101,7 +148,7 @@ export function readThrough<T>(
       throw error
     },
   )
-  return flight.answer as Promise<T | undefined>
+  return flight.answer
 }
 
 /** A read in flight, with the answer of the caller that started it. */
@@ -165,7 +212,9 @@ async function decide(
   const entry =
     peeked === undefined
       ? await readEntry(core, key, storeKey, true, times.tags)
-      : await readAfterPeek(core, key, storeKey, peeked.entry, times.tags)
+      : peeked.stored
+        ? peeked.entry
+        : await readAfterPeek(core, key, storeKey, peeked.entry, times.tags)
   if (entry !== undefined) {
     const now = Date.now()
     if (now < entry.staleUntil) {
@@ -222,7 +271,7 @@ function readAfterPeek(
 }
 
 /** Asks each `admit` guard; the first that refuses blocks the key. */
-function admitted(core: Core, key: string): boolean {
+export function admitted(core: Core, key: string): boolean {
   const { state } = core
   for (const guard of core.settings.admitters) {
     let admit: boolean

@@ -3,7 +3,7 @@ import type { StoreEntry } from '../store.js'
 import { createBreaker } from './breaker.js'
 import type { CacheState } from './cache-state.js'
 import { createDeadlines } from './deadlines.js'
-import { type Batched, createReadBatcher, createWriteBatcher } from './same-tick.js'
+import { type Batched, createReadBatcher, createWriteBatcher, readAll } from './same-tick.js'
 import type { Settings } from './settings.js'
 import { createStoreCaller } from './store-call.js'
 
@@ -23,6 +23,12 @@ export interface RemoteTier {
   read(key: string, storeKey: string): Promise<unknown>
   /** The reads sent until the next tick go out as one command (when reads are batched). */
   gatherReads(): void
+  /**
+   * The texts under many keys, in their order, with one store call (`getMany`) when the store has
+   * one and reads are batched; else one read per key, sent together. Rejects typed, once for all,
+   * and, like `read`, does not ask the breaker.
+   */
+  readMany(keys: readonly string[], storeKeys: readonly string[]): Promise<unknown[]>
   write(key: string, storeKey: string, text: string, ttlMs: number): Promise<unknown>
   /** Writes unless the store holds a greater fence; resolves whether it wrote. */
   writeFenced(
@@ -68,6 +74,12 @@ export function createRemoteTier(settings: Settings, state: CacheState): RemoteT
     },
     gatherReads() {
       batchedRead?.gather()
+    },
+    readMany(keys, storeKeys) {
+      if (batchedRead === undefined) {
+        return Promise.all(storeKeys.map((storeKey, i) => this.read(keys[i]!, storeKey)))
+      }
+      return caller.send('read', keys[0]!, () => readAll(store, storeKeys))
     },
     write(key, storeKey, text, ttlMs) {
       if (batchedWrite === undefined) {

@@ -110,15 +110,18 @@ export function createReadBatcher(store: CacheStore, deadlines: Deadlines): Batc
     operation: 'read',
     deadlines,
     one: (storeKey) => store.get(storeKey),
-    async many(storeKeys) {
-      const answer: unknown = await store.getMany!(storeKeys)
-      if (!Array.isArray(answer) || answer.length !== storeKeys.length) {
-        const got = Array.isArray(answer) ? `${answer.length} values` : `a ${typeof answer}`
-        throw new Error(`getMany answered ${got} for ${storeKeys.length} keys`)
-      }
-      return answer
-    },
+    many: (storeKeys) => readAll(store, storeKeys),
   })
+}
+
+/** `getMany` of every key, checked: one value per key in order, or a failure. */
+export async function readAll(store: CacheStore, storeKeys: readonly string[]): Promise<unknown[]> {
+  const answer: unknown = await store.getMany!(storeKeys)
+  if (!Array.isArray(answer) || answer.length !== storeKeys.length) {
+    const got = Array.isArray(answer) ? `${answer.length} values` : `a ${typeof answer}`
+    throw new Error(`getMany answered ${got} for ${storeKeys.length} keys`)
+  }
+  return answer
 }
 
 /** Same-tick writes as one `setMany` (one pipeline, or one per node on a Cluster). */
