@@ -100,7 +100,15 @@ async function callLoadMany(
   const contexts = [...members.values()].flat().map((member) => member.ctx)
   const stale = new Map<string, unknown>()
   for (const ctx of contexts) if ('stale' in ctx) stale.set(ctx.key, ctx.stale)
-  const ctx: BatchLoadContext = { signal: whenAllAborted(contexts.map((c) => c.signal)), stale }
+  let signal: AbortSignal | undefined
+  const ctx: BatchLoadContext = {
+    // Made when asked for: listening on every key's signal costs, and most loaders never look.
+    get signal() {
+      signal ??= whenAllAborted(contexts.map((c) => c.signal))
+      return signal
+    },
+    stale,
+  }
   const started = performance.now()
   const result: unknown = await loadMany([...keys], ctx)
   const { values, ignored } = readBatchResult(result, keys)
