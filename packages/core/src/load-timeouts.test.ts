@@ -47,6 +47,20 @@ describe('loader timeouts | hard', () => {
     expect(await cache.get('k')).toBe('late')
   })
 
+  it('hands a loader that first asks for its signal after the hard timeout an aborted one', async () => {
+    const cache = createCache({ timeout: { hard: 20 } })
+    let late: AbortSignal | undefined
+    const loader = async (ctx: { signal: AbortSignal }) => {
+      await sleep(60)
+      late = ctx.signal
+      return 'late'
+    }
+    await expect(cache.getOrSet('k', loader)).rejects.toMatchObject({ code: 'CG_LOAD_TIMEOUT' })
+    await sleep(80)
+    expect(late?.aborted).toBe(true)
+    expect(late?.reason).toMatchObject({ code: 'CG_LOAD_TIMEOUT' })
+  })
+
   it('lets a per-call hard timeout override the cache', async () => {
     const cache = createCache({ timeout: { hard: 10_000 } })
     await expect(

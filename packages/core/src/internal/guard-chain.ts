@@ -3,6 +3,7 @@ import type { GuardContext, StoredEntry } from '../guard.js'
 import type { Core } from './core.js'
 import { CORRUPT, entryValue } from './decode-value.js'
 import type { Entry } from './envelope.js'
+import type { LoadAbort } from './load-abort.js'
 import { readEntry } from './read-entry.js'
 import { report } from './report.js'
 
@@ -31,7 +32,7 @@ export interface ChainedLoad {
   readonly refresh: boolean
   /** The entry this load replaces, if any: `reread` looks past it. */
   readonly replaced: Entry | undefined
-  readonly controller: AbortController
+  readonly abort: LoadAbort
   /** The fencing token a guard took, once it has. */
   fence: number | undefined
   /** The guard that blocked the load, once one has. */
@@ -79,7 +80,9 @@ function guardContext(core: Core, load: ChainedLoad, name: string): GuardContext
     storeKey,
     store: core.settings.store,
     refresh: load.refresh,
-    signal: load.controller.signal,
+    get signal() {
+      return load.abort.signal
+    },
     block(reason) {
       load.blockedBy ??= name
       state.counters.blocked++
@@ -101,7 +104,7 @@ function guardContext(core: Core, load: ChainedLoad, name: string): GuardContext
       )
     },
     abort(reason) {
-      load.controller.abort(reason)
+      load.abort.abort(reason)
     },
     async fence() {
       load.fence = await core.remote.nextFence(key, storeKey)

@@ -13,6 +13,7 @@ import { loadedValue } from './decode-value.js'
 import type { Entry } from './envelope.js'
 import { track, untrack, type Work } from './flights.js'
 import { BLOCKED, type ChainedLoad, rereadOf, runGuardChain, SKIPPED } from './guard-chain.js'
+import { loadAbort } from './load-abort.js'
 import { readTime } from './local-records.js'
 import { type ReadKind, report } from './report.js'
 import { type CallSettings, callSettings } from './settings.js'
@@ -56,7 +57,7 @@ export function load(core: Core, request: LoadRequest): Promise<Outcome> {
     storeKey,
     refresh: request.refresh !== undefined,
     replaced: request.replaced,
-    controller: new AbortController(),
+    abort: loadAbort(),
     fence: undefined,
     blockedBy: undefined,
     failedGuard: undefined,
@@ -67,8 +68,7 @@ export function load(core: Core, request: LoadRequest): Promise<Outcome> {
   track(state.flights.loads, storeKey, work)
   const loading = loadAndWrite(core, request, chained)
     .catch((error: unknown) => {
-      const { signal } = chained.controller
-      if (!(error instanceof LoadTimeoutError && signal.reason === error)) {
+      if (!(error instanceof LoadTimeoutError && chained.abort.reason === error)) {
         const reported =
           error instanceof CacheGuardError
             ? error
@@ -84,7 +84,7 @@ export function load(core: Core, request: LoadRequest): Promise<Outcome> {
   return new Promise<Outcome>((resolve, reject) => {
     const timer = setTimeout(() => {
       const error = new LoadTimeoutError(key, times.hardMs)
-      chained.controller.abort(error)
+      chained.abort.abort(error)
       report(state, operation, key, error)
       reject(error)
       overdue(core, key, times.hardMs, loading)
@@ -138,7 +138,9 @@ async function loadAndWrite(
     state.counters.loads++
     const loaderCtx: LoaderContext = {
       key,
-      signal: chained.controller.signal,
+      get signal() {
+        return chained.abort.signal
+      },
       ...(refresh === undefined ? {} : { stale: refresh.value }),
       ...(chained.fence === undefined ? {} : { fence: chained.fence }),
       setOptions(options) {
