@@ -2,7 +2,7 @@ import type { Duration } from './duration.js'
 import { CacheClosedError, InvalidTagError } from './errors.js'
 import type { CacheEventName, CacheStats, InvalidationEventKind, Listener } from './events.js'
 import { createCore } from './internal/core.js'
-import { getFresh } from './internal/get-fresh.js'
+import { getFresh, getFreshMany } from './internal/get-fresh.js'
 import { expireEntry, invalidate } from './internal/invalidate.js'
 import { entryList, storeKeysOf } from './internal/key-list.js'
 import { noteLocally, readTime } from './internal/local-records.js'
@@ -234,10 +234,7 @@ export function createCache(options: CacheOptions = {}): Cache {
     async getMany<T>(keys: readonly string[]) {
       // Every key is checked before anything is read; the reads go out as one batch.
       const storeKeys = storeKeysOf(settings, keys)
-      core.remote.gatherReads()
-      return (await Promise.all(
-        storeKeys.map((storeKey, i) => getFresh(core, keys[i]!, storeKey)),
-      )) as Array<T | undefined>
+      return (await getFreshMany(core, keys, storeKeys)) as Array<T | undefined>
     },
 
     async set(key, value, entryOptions) {
