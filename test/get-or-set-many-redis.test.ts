@@ -68,6 +68,34 @@ describe('getOrSetMany over Redis', () => {
     expect([...loads.values()].every((count) => count === 1)).toBe(true)
   })
 
+  it('reads a key once for concurrent calls that share it, and loads it once', async () => {
+    const inner = redisStore(redis, { prefix: `${prefix}shared:` })
+    const reads: string[][] = []
+    const store: CacheStore = {
+      ...inner,
+      getMany: (keys) => {
+        reads.push([...keys])
+        return inner.getMany!(keys)
+      },
+    }
+    const cache = createCache({ store })
+    await cache.set('b', 'cached b')
+    const asked: string[][] = []
+    const loadMany = async (keys: string[]) => {
+      asked.push(keys)
+      return new Map(keys.map((key) => [key, `loaded ${key}`]))
+    }
+    const [first, second] = await Promise.all([
+      cache.getOrSetMany(['a', 'b', 'c'], loadMany),
+      cache.getOrSetMany(['b', 'c', 'd'], loadMany),
+    ])
+    expect(first).toEqual(['loaded a', 'cached b', 'loaded c'])
+    expect(second).toEqual(['cached b', 'loaded c', 'loaded d'])
+    // The second call read only 'd': 'b' and 'c' were being read by the first.
+    expect(reads).toEqual([['a', 'b', 'c'], ['d']])
+    expect(asked.map((keys) => [...keys].sort())).toEqual([['a', 'c', 'd']])
+  })
+
   it('answers a batch of present, missing, stale, corrupt and Bloom-blocked keys, asking loadMany only for what it must', async () => {
     const keyPrefix = `${prefix}mixed:`
     const filter = redisBloom(redis, { key: 'items', capacity: 1000, prefix: `${keyPrefix}bloom:` })

@@ -1,11 +1,8 @@
 import type { ManyLoader } from '../options.js'
 import { type BatchedLoader, batchCall } from './batch-call.js'
 import type { Core } from './core.js'
-import { CORRUPT, entryValue } from './decode-value.js'
-import { readStoredEntries } from './read-entry.js'
-import { admitted, readThrough, readThroughStored } from './read-through.js'
-import { dueEarly } from './refresh.js'
-import { countRead } from './report.js'
+import { readStoredThrough } from './read-stored-many.js'
+import { readThrough } from './read-through.js'
 import type { CallSettings } from './settings.js'
 
 /**
@@ -58,91 +55,4 @@ function sharedLoader(core: Core, loadMany: ManyLoader<unknown>, maxBatch: numbe
     bySize.set(maxBatch, loader)
   }
   return loader
-}
-
-/**
- * The keys of a cache with no memory tier: one `getMany` for every key no flight is reading, a
- * fresh entry answered as it comes (no flight, no promise of its own), every other key decided
- * on what was read, in its own flight, as `getOrSet` decides.
- */
-async function readStoredThrough(
-  core: Core,
-  keys: readonly string[],
-  storeKeys: readonly string[],
-  loader: BatchedLoader,
-  times: CallSettings,
-): Promise<unknown[]> {
-  const { settings, state } = core
-  const { reads } = state.flights
-  const answers: unknown[] = new Array(keys.length)
-  const toRead: number[] = []
-  let joined: number[] | undefined
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!
-    if (settings.admitters.length > 0 && !admitted(core, key)) {
-      state.hotKeys?.record(key)
-      countRead(state, key, 'blocked')
-      answers[i] = undefined
-    } else if (reads.size > 0 && reads.has(storeKeys[i]!)) {
-      // A flight is reading the key already: joined (there is one, so no entry is needed).
-      state.hotKeys?.record(key)
-      answers[i] = readThroughStored(
-        core,
-        key,
-        storeKeys[i]!,
-        loader,
-        times,
-        undefined,
-        false,
-        false,
-      )
-      joined ??= []
-      joined.push(i)
-    } else {
-      toRead.push(i)
-    }
-  }
-  // The positions whose answer is still a promise (a flight), awaited once the rest is decided.
-  let pending: number[] | undefined
-  if (toRead.length > 0) {
-    const all = toRead.length === keys.length
-    const readKeys = all ? keys : toRead.map((i) => keys[i]!)
-    const entries = await readStoredEntries(
-      core,
-      readKeys,
-      all ? storeKeys : toRead.map((i) => storeKeys[i]!),
-      times.tags,
-    )
-    const now = Date.now()
-    const early = settings.earlyRefresh
-    for (let j = 0; j < toRead.length; j++) {
-      const i = toRead[j]!
-      const key = readKeys[j]!
-      state.hotKeys?.record(key)
-      const entry = entries[j]
-      let corrupt = false
-      let due = false
-      if (entry !== undefined && now < entry.freshUntil) {
-        due = early !== undefined && dueEarly(early, entry, now)
-        if (!due) {
-          const value = entryValue(settings, state, key, entry)
-          if (value !== CORRUPT) {
-            countRead(state, key, 'hit')
-            answers[i] = value
-            continue
-          }
-          corrupt = true
-        }
-      }
-      answers[i] = readThroughStored(core, key, storeKeys[i]!, loader, times, entry, due, corrupt)
-      pending ??= []
-      pending.push(i)
-    }
-  }
-  if (joined !== undefined) (pending ??= []).push(...joined)
-  // Most calls of a warm cache are all hits: their answer is ready, with no promise per key.
-  if (pending === undefined) return answers
-  const settled = await Promise.all(pending.map((i) => answers[i]))
-  for (let j = 0; j < pending.length; j++) answers[pending[j]!] = settled[j]
-  return answers
 }
