@@ -4,7 +4,7 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { bloomGuard, redisBloom, seedBloom } from '@cacheguard/bloom'
 import type { LockGuardStats } from '@cacheguard/lock'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { type CacheEvents, type CacheStore, createCache, redisStore } from './helpers/packages.js'
 import { connectRedis, redisUrl, uniquePrefix, unreachableRedis } from './helpers/redis.js'
 
@@ -129,12 +129,13 @@ describe('getOrSetMany over Redis', () => {
       'loaded corrupt',
       undefined,
     ])
-    // The stale key's refresh went with the loads: one call, and the blocked key was never asked.
-    await sleep(50)
-    expect(asked.map((keys) => [...keys].sort())).toEqual([['corrupt', 'missing', 'stale']])
+    // The stale key is refreshed in the background; the blocked and present keys are never asked.
+    // (Usually in one call with the loads; each key's Bloom check is a round trip of its own, so
+    // on a loaded machine their replies may come in different turns, and the calls with them.)
+    await vi.waitFor(async () => expect(await cache.get('stale')).toBe('loaded stale'))
+    expect(asked.flat().sort()).toEqual(['corrupt', 'missing', 'stale'])
     expect(errors.map((e) => [e.key, e.error.code])).toEqual([['corrupt', 'CG_CORRUPT_ENTRY']])
-    expect(cache.stats()).toMatchObject({ hits: 1, staleHits: 1, blocked: 1, corrupt: 1 })
-    expect(await cache.get('stale')).toBe('loaded stale')
+    expect(cache.stats()).toMatchObject({ staleHits: 1, blocked: 1, corrupt: 1 })
   })
 
   it('checks tagged entries against their records: after deleteTags and clear, the covered keys are loaded again', async () => {

@@ -1,8 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectRedis, redisUrl, uniquePrefix } from '../../test/helpers/redis.js'
+import { type ExampleServer, startExampleServer } from '../run-example.js'
 import { deleteKeys } from '../storm/redis-probe.js'
 
 interface Product {
@@ -61,39 +59,20 @@ function pages(): number[][] {
 function startServer(env: Record<string, string>) {
   const prefix = uniquePrefix('express-list')
   const started = { url: '', output: '' }
-  let server: ChildProcess
+  let server: ExampleServer | undefined
   beforeAll(async () => {
-    server = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=cacheguard-source',
-        fileURLToPath(new URL('./server.ts', import.meta.url)),
-      ],
-      {
-        cwd: fileURLToPath(new URL('..', import.meta.url)),
-        env: { ...process.env, REDIS_URL: redisUrl(), PORT: '0', CACHE_PREFIX: prefix, ...env },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    )
-    started.url = await new Promise((resolve, reject) => {
-      server.stdout!.on('data', (chunk: Buffer) => {
-        started.output += chunk
-        const match = /listening on (\S+)/.exec(started.output)
-        if (match) resolve(match[1]!)
-      })
-      server.once('exit', (code) => reject(new Error(`server.ts exited with ${code}`)))
+    server = await startExampleServer('./express-list/server.ts', {
+      REDIS_URL: redisUrl(),
+      PORT: '0',
+      CACHE_PREFIX: prefix,
+      ...env,
     })
+    started.url = server.url
+    started.output = server.output
   })
   afterAll(async () => {
-    if (server?.exitCode === null) {
-      const exited = once(server, 'exit')
-      server.kill('SIGTERM')
-      // It closes the server, Redis and the database (dropping its table), then ends by itself.
-      const [code] = await exited
-      expect(code).toBe(0)
-    }
+    // It closes the server, Redis and the database (dropping its table), then ends by itself.
+    if (server !== undefined) expect(await server.stop()).toBe(0)
     await deleteKeys(redis, `${prefix}*`)
   })
   return started

@@ -1,46 +1,23 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectRedis, redisUrl, uniquePrefix } from '../../test/helpers/redis.js'
+import { type ExampleServer, startExampleServer } from '../run-example.js'
 
 const redis = connectRedis()
 const prefix = uniquePrefix('express-example')
-let server: ChildProcess
+let server: ExampleServer
 let url: string
 
 beforeAll(async () => {
-  server = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--conditions=cacheguard-source',
-      fileURLToPath(new URL('./server.ts', import.meta.url)),
-    ],
-    {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      env: { ...process.env, REDIS_URL: redisUrl(), PORT: '0', CACHE_PREFIX: prefix },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  )
-  url = await new Promise((resolve, reject) => {
-    let out = ''
-    server.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk
-      const match = /listening on (\S+)/.exec(out)
-      if (match) resolve(match[1]!)
-    })
-    server.once('exit', (code) => reject(new Error(`server.ts exited with ${code}`)))
+  server = await startExampleServer('./express-redis/server.ts', {
+    REDIS_URL: redisUrl(),
+    PORT: '0',
+    CACHE_PREFIX: prefix,
   })
+  url = server.url
 })
 
 afterAll(async () => {
-  if (server.exitCode === null) {
-    const exited = once(server, 'exit')
-    server.kill('SIGTERM')
-    await exited
-  }
+  await server?.stop()
   const keys = await redis.keys(`${prefix}*`)
   if (keys.length > 0) await redis.del(keys)
 })

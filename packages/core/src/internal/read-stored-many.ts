@@ -1,10 +1,9 @@
 import type { Loader } from '../options.js'
 import type { Core } from './core.js'
-import { CORRUPT, entryValue } from './decode-value.js'
+import { CORRUPT } from './decode-value.js'
 import type { Entry } from './envelope.js'
 import { readStoredEntries } from './read-entry.js'
-import { admitted, readThroughStored } from './read-through.js'
-import { dueEarly } from './refresh.js'
+import { admitted, DUE, freshHit, readThroughStored } from './read-through.js'
 import { countRead } from './report.js'
 import type { CallSettings } from './settings.js'
 
@@ -125,21 +124,11 @@ function decideRead(
   loader: Loader<unknown>,
   times: CallSettings,
 ): unknown {
-  const { settings, state } = core
-  state.hotKeys?.record(key)
-  let corrupt = false
-  let due = false
+  core.state.hotKeys?.record(key)
+  let hit: unknown
   if (entry !== undefined && now < entry.freshUntil) {
-    const early = settings.earlyRefresh
-    due = early !== undefined && dueEarly(early, entry, now)
-    if (!due) {
-      const value = entryValue(settings, state, key, entry)
-      if (value !== CORRUPT) {
-        countRead(state, key, 'hit')
-        return value
-      }
-      corrupt = true
-    }
+    hit = freshHit(core, key, entry, now)
+    if (hit !== DUE && hit !== CORRUPT) return hit
   }
-  return readThroughStored(core, key, storeKey, loader, times, entry, due, corrupt)
+  return readThroughStored(core, key, storeKey, loader, times, entry, hit === DUE, hit === CORRUPT)
 }

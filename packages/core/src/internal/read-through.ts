@@ -51,17 +51,11 @@ export function readThrough<T>(
     if (entry !== undefined) {
       const now = Date.now()
       if (fromMemory(entry, now)) {
-        const early = settings.earlyRefresh
-        due = early !== undefined && dueEarly(early, entry, now)
-        if (!due) {
-          const value = entryValue(settings, state, key, entry)
-          if (value !== CORRUPT) {
-            countRead(state, key, 'hit')
-            return Promise.resolve(value as T)
-          }
-          // Reported once, here: the load replaces it.
-          corrupt = entry
-        }
+        const hit = freshHit(core, key, entry, now)
+        if (hit === DUE) due = true
+        // Reported once, in freshHit: the load replaces it.
+        else if (hit === CORRUPT) corrupt = entry
+        else return Promise.resolve(hit as T)
       }
     }
     peeked = { entry, due }
@@ -75,6 +69,22 @@ export function readThrough<T>(
     peeked,
     corrupt,
   ) as Promise<T | undefined>
+}
+
+/** What `freshHit` answers for a fresh entry due for early refresh: a flight refreshes it. */
+export const DUE: unique symbol = Symbol('cacheguard.due')
+
+/**
+ * A fresh entry's answer without a flight: its value, counted as a hit; `DUE` when early refresh
+ * draws it (rolled here, once per read), or `CORRUPT` when it cannot be decoded (reported).
+ */
+export function freshHit(core: Core, key: string, entry: Entry, now: number): unknown {
+  const { settings, state } = core
+  const early = settings.earlyRefresh
+  if (early !== undefined && dueEarly(early, entry, now)) return DUE
+  const value = entryValue(settings, state, key, entry)
+  if (value !== CORRUPT) countRead(state, key, 'hit')
+  return value
 }
 
 /**
