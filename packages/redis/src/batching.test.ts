@@ -247,4 +247,20 @@ describe('read batching | Redis Cluster', () => {
     )
     expect(cache.stats()).toMatchObject({ hits: 100, loads: 0, errors: 0 })
   })
+
+  it('answers getOrSetMany of keys across slots on a Cluster, loading each missing key once', async () => {
+    const cache = createCache({ store: redisStore(client!, { prefix: 'many:' }) })
+    const keys = Array.from({ length: 100 }, (_, i) => `spread:${i}`)
+    await cache.setMany(keys.slice(0, 50).map((key, i) => [key, i] as const))
+    const asked: string[][] = []
+    const loadMany = async (missing: string[]) => {
+      asked.push(missing)
+      return new Map(missing.map((key) => [key, Number(key.slice('spread:'.length))]))
+    }
+    expect(await cache.getOrSetMany(keys, loadMany)).toEqual(keys.map((_, i) => i))
+    expect(asked.map((call) => [...call].sort())).toEqual([keys.slice(50).sort()])
+    expect(await cache.getOrSetMany(keys, loadMany)).toEqual(keys.map((_, i) => i))
+    expect(asked).toHaveLength(1)
+    expect(cache.stats()).toMatchObject({ hits: 150, loads: 50, errors: 0 })
+  })
 })
