@@ -1,0 +1,6 @@
+export {
+  type CachedFetchHandler,
+  type FetchCacheOptions,
+  type FetchHandler,
+  fetchCache,
+} from './fetch-cache.js'

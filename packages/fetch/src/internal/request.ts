@@ -1,0 +1,34 @@
+import { type HttpRequest, handlerHeaders, type Validators } from '@cacheguard/http'
+
+/**
+ * A web-standard `Request` as the HTTP cache sees it: the method, the path and query (never the
+ * host: one cache may serve several), and the headers with lower-case names (a `Headers` joins a
+ * repeated field with `, `, as HTTP allows for every field a request may repeat).
+ */
+export function toHttpRequest(request: Request): HttpRequest {
+  const url = new URL(request.url)
+  const headers: Record<string, string> = {}
+  request.headers.forEach((value, name) => {
+    headers[name] = value
+  })
+  return { method: request.method, url: `${url.pathname}${url.search}`, headers }
+}
+
+/**
+ * The request the handler sees when the cache runs it: on GET and HEAD, without the client's
+ * validators and with the cache's own when it revalidates (the rule is @cacheguard/http's
+ * `handlerHeaders`), since what it answers may be shared with every client. Other methods keep
+ * the request as it came, body and all.
+ */
+export function handlerRequest(
+  request: Request,
+  seen: HttpRequest,
+  validators: Validators | undefined,
+): Request {
+  if (!/^(GET|HEAD)$/i.test(seen.method)) return request
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(handlerHeaders(seen, validators))) {
+    if (value !== undefined) headers.set(name, [value].flat().join(', '))
+  }
+  return new Request(request, { headers })
+}

@@ -1,0 +1,37 @@
+import type { HttpResponse } from '@cacheguard/http'
+
+/** Statuses whose response has no body (Fetch's "null body status"). */
+const NULL_BODY = new Set([101, 103, 204, 205, 304])
+
+/**
+ * A handler's `Response` as the HTTP cache takes it: its status, its headers with lower-case
+ * names (each `Set-Cookie` kept apart), and its body read to the end as bytes, byte-identical.
+ */
+export async function fromResponse(response: Response): Promise<HttpResponse> {
+  if (!(response instanceof Response)) {
+    throw new TypeError(
+      `Expected the handler to resolve a Response, got ${response === null ? 'null' : typeof response}`,
+    )
+  }
+  const headers: Record<string, string | string[]> = {}
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value
+  })
+  const cookies = response.headers.getSetCookie()
+  if (cookies.length > 0) headers['set-cookie'] = cookies
+  const body =
+    response.body === null ? new Uint8Array(0) : new Uint8Array(await response.arrayBuffer())
+  return { status: response.status, headers, body }
+}
+
+/** The cache's answer as a `Response`: no body on a HEAD or a null body status, whatever is stored. */
+export function toResponse(response: HttpResponse, head: boolean): Response {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value === undefined) continue
+    for (const one of [value].flat()) headers.append(name, one)
+  }
+  const { status, body } = response
+  const empty = head || NULL_BODY.has(status)
+  return new Response(empty ? null : body, { status, headers })
+}
