@@ -39,6 +39,20 @@ describe('fetchCache', () => {
     expect(runs).toBe(1)
   })
 
+  it('drops the Transfer-Encoding of a streamed response: the body is whole, the server frames it', async () => {
+    const { bytes, stream } = streamOf(3000)
+    const handler = fetchCache(
+      createCache({ store: memoryStore() }),
+      () => new Response(stream(), { headers: { ...cacheable, 'transfer-encoding': 'chunked' } }),
+    )
+    for (const expected of ['MISS', 'HIT']) {
+      const reply = await handler(get('/chunked'))
+      expect(reply.headers.get('x-cache')).toBe(expected)
+      expect(reply.headers.has('transfer-encoding')).toBe(false)
+      expect(new Uint8Array(await reply.arrayBuffer())).toEqual(bytes)
+    }
+  })
+
   it('sends a body past maxBodyBytes whole, and stores none of it', async () => {
     const { bytes, stream } = streamOf(5000)
     let runs = 0

@@ -4,3 +4,5 @@ export {
   type FetchHandler,
   fetchCache,
 } from './fetch-cache.js'
+export { handlerRequest, toHttpRequest } from './internal/request.js'
+export { fromResponse, toResponse } from './internal/response.js'

@@ -6,6 +6,9 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304])
 /**
  * A handler's `Response` as the HTTP cache takes it: its status, its headers with lower-case
  * names (each `Set-Cookie` kept apart), and its body read to the end as bytes, byte-identical.
+ * `Transfer-Encoding` goes: it framed a body that is now whole (Hono's `streamText` sets
+ * `chunked`), and the server that sends the bytes frames them itself; sent beside the
+ * `Content-Length` a Node server adds, it would make the response invalid (RFC 9112 §6.1).
  */
 export async function fromResponse(response: Response): Promise<HttpResponse> {
   if (!(response instanceof Response)) {
@@ -15,7 +18,7 @@ export async function fromResponse(response: Response): Promise<HttpResponse> {
   }
   const headers: Record<string, string | string[]> = {}
   response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') headers[name] = value
+    if (name !== 'set-cookie' && name !== 'transfer-encoding') headers[name] = value
   })
   const cookies = response.headers.getSetCookie()
   if (cookies.length > 0) headers['set-cookie'] = cookies

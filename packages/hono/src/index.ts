@@ -1,0 +1,1 @@
+export { type HonoCacheMiddleware, type HonoCacheOptions, honoCache } from './hono-cache.js'
