@@ -8,12 +8,13 @@
 // 304, then the stored body.
 // Contenders alternate within each round, starting order rotated; medians, as ratios to the plain
 // route and to apicache. BENCH_SECONDS, BENCH_ROUNDS and BENCH_CONNECTIONS change the run.
-import { type ChildProcess, fork } from 'node:child_process'
+import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { connectBenchRedis } from './lib/connect.js'
 import type { FromChild, Route, ToChild } from './lib/http-server.js'
 import { median } from './lib/measure.js'
+import { receive } from './lib/receive.js'
 import { printRows, writeResults } from './lib/report.js'
 import { runInfo } from './lib/run-info.js'
 
@@ -46,37 +47,13 @@ const server = fork(
   },
 )
 
-/** The next message of the server that `accept` takes, or an error after 10 s. */
-function receive<T>(
-  child: ChildProcess,
-  accept: (message: FromChild) => T | undefined,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error('the benchmark server did not answer')), 10_000)
-    const onMessage = (message: FromChild) => {
-      const value = accept(message)
-      if (value !== undefined) done(undefined, value)
-    }
-    const onExit = () => done(new Error('the benchmark server exited'))
-    const done = (error?: Error, value?: T) => {
-      clearTimeout(timer)
-      child.off('message', onMessage)
-      child.off('exit', onExit)
-      if (error) reject(error)
-      else resolve(value as T)
-    }
-    child.on('message', onMessage)
-    child.on('exit', onExit)
-  })
-}
-
-const port = await receive(server, (m) => ('ready' in m ? m.ready : undefined))
+const port = await receive(server, (m: FromChild) => ('ready' in m ? m.ready : undefined))
 const base = `http://127.0.0.1:${port}`
 
 /** The server's CPU time so far, in µs. */
 async function serverCpu(): Promise<number> {
   server.send({ cpu: true } satisfies ToChild)
-  return receive(server, (m) => ('cpu' in m ? m.cpu : undefined))
+  return receive(server, (m: FromChild) => ('cpu' in m ? m.cpu : undefined))
 }
 
 /** One autocannon run against a route; fails the benchmark on any error or non-2xx answer. */
@@ -118,7 +95,7 @@ for (let round = 0; round < rounds; round++) {
 }
 
 server.send({ runs: true } satisfies ToChild)
-const { runs: handlerRuns, conditionalRuns } = await receive(server, (m) =>
+const { runs: handlerRuns, conditionalRuns } = await receive(server, (m: FromChild) =>
   'runs' in m ? m : undefined,
 )
 server.send({ exit: true } satisfies ToChild)

@@ -13,6 +13,7 @@ import { expressCache } from '@cacheguard/express'
 import { redisStore } from '@cacheguard/redis'
 import express, { type RequestHandler } from 'express'
 import { Redis } from 'ioredis'
+import { BODY } from './http-body.js'
 
 /** The routes, one per contender; the `plain` ones have no cache. */
 export const ROUTES = [
@@ -30,17 +31,6 @@ export type FromChild =
   | { ready: number }
   | { runs: Record<Route, number>; conditionalRuns: number }
   | { cpu: number }
-
-/** About 2 KB of JSON: a page of 20 users. */
-export const BODY = {
-  users: Array.from({ length: 20 }, (_, i) => ({
-    id: i,
-    name: `User ${i}`,
-    email: `user${i}@example.com`,
-    roles: ['reader', i % 3 === 0 ? 'admin' : 'editor'],
-    active: i % 2 === 0,
-  })),
-}
 
 // The parent imports the names above alone (`import type`), so what follows runs only here.
 if (process.send !== undefined) await serve()

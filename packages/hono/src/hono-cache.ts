@@ -36,15 +36,13 @@ export type HonoCacheMiddleware = MiddlewareHandler & {
 export function honoCache(cache: Cache, options: HonoCacheOptions = {}): HonoCacheMiddleware {
   const http = httpCache(cache, options)
   const middleware: MiddlewareHandler = async (c, next) => {
-    // What the middleware before this one has set so far, for the answers the handler did not make.
-    const upstream = new Headers(c.res.headers)
     const seen = toHttpRequest(c.req.raw)
     const flow = downstream(c, next, seen)
     const result = await http.handle(seen, flow.run)
     const answer = toResponse(result.response, seen.method.toUpperCase() === 'HEAD')
     // The handler's own answer, made from its response (which has the upstream headers already).
     if (result.ran) return replace(c, answer)
-    withUpstream(answer, upstream)
+    withUpstream(answer, flow.upstream())
     if (flow.pending) flow.detach(answer)
     else replace(c, answer)
   }

@@ -6,12 +6,23 @@ import { type HttpRequest, handlerHeaders, type Validators } from '@cacheguard/h
  * repeated field with `, `, as HTTP allows for every field a request may repeat).
  */
 export function toHttpRequest(request: Request): HttpRequest {
-  const url = new URL(request.url)
   const headers: Record<string, string> = {}
   request.headers.forEach((value, name) => {
     headers[name] = value
   })
-  return { method: request.method, url: `${url.pathname}${url.search}`, headers }
+  return { method: request.method, url: pathAndQuery(request.url), headers }
+}
+
+/**
+ * The path and query of a `Request`'s URL, which is always absolute and normalized (WHATWG URL):
+ * what follows the authority, without the fragment. Cheaper than parsing it again with `URL`.
+ */
+function pathAndQuery(url: string): string {
+  const scheme = url.indexOf('://')
+  const start = url.indexOf('/', scheme === -1 ? 0 : scheme + 3)
+  if (start === -1) return '/'
+  const hash = url.indexOf('#', start)
+  return hash === -1 ? url.slice(start) : url.slice(start, hash)
 }
 
 /**

@@ -17,6 +17,11 @@ export interface Downstream {
   /** Whether a run started and has not ended (a refresh or a late handler, outliving the answer). */
   readonly pending: boolean
   /**
+   * The headers middleware before the cache set (CORS, say), for an answer the handler did not
+   * make: as they were when the run started, or as they are now when none did.
+   */
+  upstream(): Headers
+  /**
    * Answers the request with `answer` while a run is still going: from now on the request (and
    * the middleware before this one) sees `answer` as `c.res`, and the run's own code sees the
    * handler's response, as if it were alone.
@@ -37,10 +42,12 @@ export function downstream(c: Context, next: Next, request: HttpRequest): Downst
   const token = {}
   let running: Promise<HttpResponse> | undefined
   let pending = false
+  let upstream: Headers | undefined
   const raw = c.req.raw
   const isolated = (validators: Validators | undefined) =>
     runs.run(token, async () => {
       pending = true
+      upstream = new Headers(c.res.headers)
       try {
         // What the handler answers may be shared with every client: it sees the request without
         // this client's validators, and with the cache's own when it revalidates.
@@ -58,6 +65,9 @@ export function downstream(c: Context, next: Next, request: HttpRequest): Downst
     },
     get pending() {
       return pending
+    },
+    upstream() {
+      return upstream ?? new Headers(c.res.headers)
     },
     detach(answer) {
       const proto = Object.getPrototypeOf(c) as object
