@@ -5,11 +5,9 @@
 // 20 ms, the plain route against the one behind honoCache over Redis.
 // Contenders alternate within each round, starting order rotated; medians, as ratios to the plain
 // route of the same handler. BENCH_SECONDS, BENCH_ROUNDS and BENCH_CONNECTIONS change the run.
-import { fork } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
 import { connectBenchRedis } from './lib/connect.js'
 import type { HonoFromChild, HonoRoute, HonoToChild } from './lib/hono-server.js'
+import { alternate, startBenchServer } from './lib/http-load.js'
 import { median } from './lib/measure.js'
 import { receive } from './lib/receive.js'
 import { printRows, writeResults } from './lib/report.js'
@@ -35,42 +33,8 @@ const contenders: Array<{ route: HonoRoute; name: string; baseline: HonoRoute }>
 ]
 
 const { redis, url: redisUrl } = await connectBenchRedis('the Hono benchmark')
-const server = fork(
-  fileURLToPath(new URL('./lib/hono-server.ts', import.meta.url)),
-  [redisUrl, prefix],
-  {
-    cwd: fileURLToPath(new URL('.', import.meta.url)),
-    execArgv: ['--import', 'tsx', '--conditions=cacheguard-source'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  },
-)
-// A failed run must not leave the server behind.
-process.on('exit', () => server.kill())
-const port = await receive(server, (m: HonoFromChild) => ('ready' in m ? m.ready : undefined))
-const base = `http://127.0.0.1:${port}`
-
-/** The server's CPU time so far, in µs. */
-async function serverCpu(): Promise<number> {
-  server.send({ cpu: true } satisfies HonoToChild)
-  return receive(server, (m: HonoFromChild) => ('cpu' in m ? m.cpu : undefined))
-}
-
-/** One autocannon run against a route; fails the benchmark on any error or non-2xx answer. */
-async function load(route: HonoRoute, duration: number) {
-  const cpuBefore = await serverCpu()
-  const result = await autocannon({ url: `${base}/${route}`, connections, duration })
-  const cpuMicros = (await serverCpu()) - cpuBefore
-  if (result.errors > 0 || result.non2xx > 0) {
-    throw new Error(`${route}: ${result.errors} errors, ${result.non2xx} non-2xx answers`)
-  }
-  return {
-    requestsPerSecond: result.requests.total / result.duration,
-    serverCpuMicrosPerRequest: cpuMicros / result.requests.total,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-  }
-}
-
+const bench = await startBenchServer('./hono-server.ts', [redisUrl, prefix], connections)
+const { base, child: server } = bench
 // Fill each cache, and check that what the cached routes send is the plain route's body.
 const plainBody = await (await fetch(`${base}/plain`)).text()
 for (const { route } of contenders.filter((c) => c.route.startsWith('cached'))) {
@@ -85,14 +49,12 @@ for (const { route } of contenders.filter((c) => c.route.startsWith('cached'))) 
 console.log(
   `HTTP cache throughput: Hono 4 on @hono/node-server, ${Buffer.byteLength(plainBody)} B JSON body, autocannon ${connections} connections, ${rounds} rounds of ${seconds} s per contender, medians\n`,
 )
-for (const { route } of contenders) await load(route, 1)
-const runs = contenders.map(() => [] as Array<Awaited<ReturnType<typeof load>>>)
-for (let round = 0; round < rounds; round++) {
-  for (let turn = 0; turn < contenders.length; turn++) {
-    const i = (round + turn) % contenders.length
-    runs[i]!.push(await load(contenders[i]!.route, seconds))
-  }
-}
+const runs = await alternate(
+  bench,
+  contenders.map((c) => c.route),
+  rounds,
+  seconds,
+)
 server.send({ runs: true } satisfies HonoToChild)
 const handlerRuns = await receive(server, (m: HonoFromChild) => ('runs' in m ? m.runs : undefined))
 server.send({ exit: true } satisfies HonoToChild)
@@ -160,4 +122,6 @@ console.log(`Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written 
 const keys = await redis.keys(`${prefix}*`)
 if (keys.length > 0) await redis.del(keys)
 await redis.quit()
+// The server may hold timers of its own (apicache's expiry): it is stopped, not waited for.
+server.kill()
 if (!checksOk) process.exitCode = 1

@@ -8,10 +8,8 @@
 // 304, then the stored body.
 // Contenders alternate within each round, starting order rotated; medians, as ratios to the plain
 // route and to apicache. BENCH_SECONDS, BENCH_ROUNDS and BENCH_CONNECTIONS change the run.
-import { fork } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
 import { connectBenchRedis } from './lib/connect.js'
+import { alternate, startBenchServer } from './lib/http-load.js'
 import type { FromChild, Route, ToChild } from './lib/http-server.js'
 import { median } from './lib/measure.js'
 import { receive } from './lib/receive.js'
@@ -37,41 +35,8 @@ const contenders: Array<{ route: Route; name: string }> = [
 ]
 
 const { redis, url: redisUrl } = await connectBenchRedis('the HTTP benchmark')
-const server = fork(
-  fileURLToPath(new URL('./lib/http-server.ts', import.meta.url)),
-  [redisUrl, prefix],
-  {
-    cwd: fileURLToPath(new URL('.', import.meta.url)),
-    execArgv: ['--import', 'tsx', '--conditions=cacheguard-source'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  },
-)
-
-const port = await receive(server, (m: FromChild) => ('ready' in m ? m.ready : undefined))
-const base = `http://127.0.0.1:${port}`
-
-/** The server's CPU time so far, in µs. */
-async function serverCpu(): Promise<number> {
-  server.send({ cpu: true } satisfies ToChild)
-  return receive(server, (m: FromChild) => ('cpu' in m ? m.cpu : undefined))
-}
-
-/** One autocannon run against a route; fails the benchmark on any error or non-2xx answer. */
-async function load(route: Route, duration: number) {
-  const cpuBefore = await serverCpu()
-  const result = await autocannon({ url: `${base}/${route}`, connections, duration })
-  const cpuMicros = (await serverCpu()) - cpuBefore
-  if (result.errors > 0 || result.non2xx > 0) {
-    throw new Error(`${route}: ${result.errors} errors, ${result.non2xx} non-2xx answers`)
-  }
-  return {
-    requestsPerSecond: result.requests.total / result.duration,
-    serverCpuMicrosPerRequest: cpuMicros / result.requests.total,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-  }
-}
-
+const bench = await startBenchServer('./http-server.ts', [redisUrl, prefix], connections)
+const { base, child: server } = bench
 // Fill each cache, and check that what the cached routes send is the plain route's body.
 const plainBody = await (await fetch(`${base}/plain`)).text()
 for (const { route } of contenders.filter((c) => !c.route.startsWith('plain'))) {
@@ -85,14 +50,12 @@ if (cachedHeader !== 'HIT') throw new Error(`expressCache answered ${cachedHeade
 console.log(
   `HTTP cache throughput: Express 5, ${Buffer.byteLength(plainBody)} B JSON body, autocannon ${connections} connections, ${rounds} rounds of ${seconds} s per contender, medians\n`,
 )
-for (const { route } of contenders) await load(route, 1)
-const runs = contenders.map(() => [] as Array<Awaited<ReturnType<typeof load>>>)
-for (let round = 0; round < rounds; round++) {
-  for (let turn = 0; turn < contenders.length; turn++) {
-    const i = (round + turn) % contenders.length
-    runs[i]!.push(await load(contenders[i]!.route, seconds))
-  }
-}
+const runs = await alternate(
+  bench,
+  contenders.map((c) => c.route),
+  rounds,
+  seconds,
+)
 
 server.send({ runs: true } satisfies ToChild)
 const { runs: handlerRuns, conditionalRuns } = await receive(server, (m: FromChild) =>
@@ -185,4 +148,6 @@ console.log(`Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written 
 const keys = await redis.keys(`${prefix}*`)
 if (keys.length > 0) await redis.del(keys)
 await redis.quit()
+// The server may hold timers of its own (apicache's expiry): it is stopped, not waited for.
+server.kill()
 if (!checksOk) process.exitCode = 1

@@ -12,6 +12,7 @@ import { redisStore } from '@cacheguard/redis'
 import { Redlock } from '@sesamecare-oss/redlock'
 import express from 'express'
 import { Redis } from 'ioredis'
+import { productDb } from '../product-db.js'
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
 const subscriber = redis.duplicate()
@@ -27,16 +28,7 @@ const cache = createCache({ store: redisStore(redis, { prefix }), guards: [guard
 const cached = expressCache(cache, { ttl: '30s', handlerTimeout: '5s' })
 
 /** Stands in for the database: 100 products, each query takes 100 ms. */
-const db = {
-  queries: 0,
-  prices: new Map(Array.from({ length: 100 }, (_, i) => [i + 1, 10 + i])),
-  async findProduct(id: number) {
-    db.queries++
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    const price = db.prices.get(id)
-    return price === undefined ? undefined : { id, name: `Product ${id}`, price }
-  },
-}
+const db = productDb()
 
 const app = express()
 app.get('/products/:id', cached, async (req, res) => {

@@ -12,6 +12,7 @@ import { redisStore } from '@cacheguard/redis'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
+import { productDb } from '../product-db.js'
 import { connectIfAnswering } from '../storm/redis-probe.js'
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -23,16 +24,7 @@ const cache = createCache({ store })
 const cached = honoCache(cache, { ttl: '30s', handlerTimeout: '5s' })
 
 /** Stands in for the database: 100 products, each query takes 100 ms. */
-const db = {
-  queries: 0,
-  prices: new Map(Array.from({ length: 100 }, (_, i) => [i + 1, 10 + i])),
-  async findProduct(id: number) {
-    db.queries++
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    const price = db.prices.get(id)
-    return price === undefined ? undefined : { id, name: `Product ${id}`, price }
-  },
-}
+const db = productDb()
 
 const app = new Hono()
 app.use(cors({ origin: '*' }))
