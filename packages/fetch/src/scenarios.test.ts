@@ -2,7 +2,7 @@
 // @hono/node-server's request listener (the bridge Hono itself uses on Node), answering each
 // scenario with a Response. A handler that throws rejects, and the listener answers 500.
 
-import { describeHttpScenarios, type ScenarioResponse } from '@cacheguard/http/testing'
+import { describeHttpScenarios, paced, type ScenarioResponse } from '@cacheguard/http/testing'
 import { getRequestListener } from '@hono/node-server'
 import { redisStores } from '../../../test/helpers/redis-stores.js'
 import { fetchCache } from './fetch-cache.js'
@@ -36,6 +36,9 @@ function toResponse(answer: ScenarioResponse): Response {
     for (const one of [value].flat()) headers.append(name, one)
   }
   const status = answer.status ?? 200
+  if (answer.chunks !== undefined) {
+    return new Response(ReadableStream.from(paced(answer.chunks)), { status, headers })
+  }
   const body = answer.body ?? ''
   const empty = status === 204 || status === 304
   return new Response(empty ? null : body, { status, headers })

@@ -1,7 +1,7 @@
 // The shared HTTP scenario suite over Hono 4 on @hono/node-server: honoCache as the app's
 // middleware, the scenario's handler as the route after it, answering with c.body. A throw goes
 // to Hono's error handling (a 500).
-import { describeHttpScenarios, type ScenarioResponse } from '@cacheguard/http/testing'
+import { describeHttpScenarios, paced, type ScenarioResponse } from '@cacheguard/http/testing'
 import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { redisStores } from '../../../test/helpers/redis-stores.js'
@@ -28,7 +28,10 @@ describeHttpScenarios({
 
 /** A scenario's answer through `c.body` (each Set-Cookie its own field). */
 function reply(
-  body: (data: string | ArrayBuffer | null, init?: ResponseInit) => Response,
+  body: (
+    data: string | ArrayBuffer | ReadableStream<Uint8Array> | null,
+    init?: ResponseInit,
+  ) => Response,
   answer: ScenarioResponse,
 ): Response {
   const headers = new Headers()
@@ -36,6 +39,9 @@ function reply(
     for (const one of [value].flat()) headers.append(name, one)
   }
   const status = answer.status ?? 200
+  if (answer.chunks !== undefined) {
+    return body(ReadableStream.from(paced(answer.chunks)), { status, headers })
+  }
   const data = answer.body ?? ''
   if (status === 204 || status === 304) return body(null, { status, headers })
   return body(typeof data === 'string' ? data : data.slice().buffer, { status, headers })

@@ -1,6 +1,7 @@
 // The shared HTTP scenario suite over Koa: the scenario's handler as the middleware after
 // koaCache; what it throws goes to Koa's own error handling.
-import { describeHttpScenarios } from '@cacheguard/http/testing'
+import { Readable } from 'node:stream'
+import { describeHttpScenarios, paced } from '@cacheguard/http/testing'
 import Koa from 'koa'
 import { redisStores } from '../../../test/helpers/redis-stores.js'
 import { koaCache } from './index.js'
@@ -17,7 +18,8 @@ describeHttpScenarios({
       ctx.status = answer.status ?? 200
       ctx.set(answer.headers ?? {})
       const body = answer.body ?? ''
-      ctx.body = typeof body === 'string' ? body : Buffer.from(body)
+      if (answer.chunks !== undefined) ctx.body = Readable.from(paced(answer.chunks))
+      else ctx.body = typeof body === 'string' ? body : Buffer.from(body)
     })
     return app.callback()
   },

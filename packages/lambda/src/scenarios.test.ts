@@ -38,7 +38,8 @@ function toResult(answer: ScenarioResponse): ProxyStructuredResultV2 {
     if (name.toLowerCase() === 'set-cookie') cookies = [value].flat()
     else headers[name] = [value].flat().join(', ')
   }
-  const body = answer.body ?? ''
+  // A payload 2.0 result has no stream: a streamed body goes joined.
+  const body = answer.chunks === undefined ? (answer.body ?? '') : Buffer.concat(answer.chunks)
   return {
     statusCode: answer.status ?? 200,
     headers,

@@ -23,6 +23,12 @@ export interface ScenarioResponse {
   headers?: Record<string, string | string[]>
   /** @default '' */
   body?: string | Uint8Array
+  /**
+   * The body as a stream of these pieces, sent one after the other with a pause between them, as
+   * the framework streams a body (`res.write`, a Node stream, a `ReadableStream`); `body` is then
+   * ignored. An adapter whose framework cannot stream sends them joined, and says so.
+   */
+  chunks?: Uint8Array[]
 }
 
 /**
@@ -32,6 +38,14 @@ export interface ScenarioResponse {
 export type ScenarioHandler = (
   request: ScenarioRequest,
 ) => ScenarioResponse | Promise<ScenarioResponse>
+
+/** A scenario's `chunks` one after the other, a millisecond apart: a body that streams. */
+export async function* paced(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  for (const [i, chunk] of chunks.entries()) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 1))
+    yield chunk
+  }
+}
 
 /** An HTTP adapter under test: how to put a scenario's handler behind its cache. */
 export interface HttpAdapter {

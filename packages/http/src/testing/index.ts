@@ -2,6 +2,7 @@ export { httpDate, oneSocket, type Reply, type Send, send, sleep } from './clien
 export {
   type CountedHandler,
   type HttpAdapter,
+  paced,
   type ScenarioHandler,
   type ScenarioRequest,
   type ScenarioResponse,

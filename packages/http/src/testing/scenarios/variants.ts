@@ -90,6 +90,20 @@ export function describeVariants(adapter: HttpAdapter): void {
       expect(hit.body.equals(bytes)).toBe(true)
     })
 
+    it('gives a streamed body back byte for byte, on a miss and on a hit', async () => {
+      const chunks = Array.from({ length: 8 }, () => randomBytes(16 * 1024))
+      const bytes = Buffer.concat(chunks)
+      const site = await serveScenario(adapter, () => ({
+        headers: { 'Cache-Control': 'max-age=60', 'Content-Type': 'application/octet-stream' },
+        chunks,
+      }))
+      const miss = await site.send('/stream')
+      const hit = await site.send('/stream')
+      expect([miss.status, hit.headers['x-cache'], site.runs]).toEqual([200, 'HIT', 1])
+      expect(miss.body.equals(bytes)).toBe(true)
+      expect(hit.body.equals(bytes)).toBe(true)
+    })
+
     it('gives UTF-8 text back unchanged, and an empty 200 as an empty 200', async () => {
       const site = await serveScenario(adapter, (request) => ({
         headers: { 'Cache-Control': 'max-age=60', 'Content-Type': 'text/plain; charset=utf-8' },
