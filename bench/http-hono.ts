@@ -5,7 +5,7 @@
 // 20 ms, the plain route against the one behind honoCache over Redis.
 // Contenders alternate within each round, starting order rotated; medians, as ratios to the plain
 // route of the same handler. BENCH_SECONDS, BENCH_ROUNDS and BENCH_CONNECTIONS change the run.
-import { connectBenchRedis } from './lib/connect.js'
+import { connectBenchRedis, deleteKeys } from './lib/connect.js'
 import type { HonoFromChild, HonoRoute, HonoToChild } from './lib/hono-server.js'
 import { alternate, startBenchServer } from './lib/http-load.js'
 import { median } from './lib/measure.js'
@@ -119,8 +119,7 @@ const file = await writeResults('http-hono', {
   results,
 })
 console.log(`Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to ${file}`)
-const keys = await redis.keys(`${prefix}*`)
-if (keys.length > 0) await redis.del(keys)
+await deleteKeys(redis, `${prefix}*`)
 await redis.quit()
 // The server may hold timers of its own (apicache's expiry): it is stopped, not waited for.
 server.kill()

@@ -8,7 +8,7 @@
 // 304, then the stored body.
 // Contenders alternate within each round, starting order rotated; medians, as ratios to the plain
 // route and to apicache. BENCH_SECONDS, BENCH_ROUNDS and BENCH_CONNECTIONS change the run.
-import { connectBenchRedis } from './lib/connect.js'
+import { connectBenchRedis, deleteKeys } from './lib/connect.js'
 import { alternate, startBenchServer } from './lib/http-load.js'
 import type { FromChild, Route, ToChild } from './lib/http-server.js'
 import { median } from './lib/measure.js'
@@ -145,8 +145,7 @@ const file = await writeResults('http', {
   results,
 })
 console.log(`Node ${info.node}, Redis ${info.redis}, ${info.cpus} CPUs; written to ${file}`)
-const keys = await redis.keys(`${prefix}*`)
-if (keys.length > 0) await redis.del(keys)
+await deleteKeys(redis, `${prefix}*`)
 await redis.quit()
 // The server may hold timers of its own (apicache's expiry): it is stopped, not waited for.
 server.kill()

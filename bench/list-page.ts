@@ -10,6 +10,7 @@
 import { type BatchResult, batchLoader, type Cache, createCache } from '@cacheguard/core'
 import { redisStore } from '@cacheguard/redis'
 import DataLoader from 'dataloader'
+import { seededRandom } from '../test/helpers/seeded-random.js'
 import { commandsBetween, countCommands, formatCommands } from './lib/command-counts.js'
 import { connectBenchRedis, deleteKeys } from './lib/connect.js'
 import { median, percentile } from './lib/measure.js'
@@ -25,16 +26,7 @@ const seed = Number(process.env.BENCH_SEED ?? 16)
 // Per process, so that two runs against one server never read each other's keys.
 const prefix = `bench:list-page:${process.pid}:`
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function seeded(state: number): () => number {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-const random = seeded(seed)
+const random = seededRandom(seed)
 /** `size` distinct ids of the pool, in random order (a partial Fisher-Yates shuffle). */
 function drawPage(size: number): number[] {
   const pool = Array.from({ length: poolSize }, (_, id) => id)

@@ -7,6 +7,7 @@ import type { LockGuardStats } from '@cacheguard/lock'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { type CacheEvents, type CacheStore, createCache, redisStore } from './helpers/packages.js'
 import { connectRedis, redisUrl, uniquePrefix, unreachableRedis } from './helpers/redis.js'
+import { seededRandom } from './helpers/seeded-random.js'
 
 const redis = connectRedis()
 const prefix = uniquePrefix('get-or-set-many')
@@ -15,15 +16,9 @@ afterAll(async () => {
   if (keys.length > 0) await redis.del(keys)
 })
 
-/** `calls` lists of `size` distinct keys out of `pool`, from a seeded PRNG (mulberry32). */
+/** `calls` lists of `size` distinct keys out of `pool`, from a seeded PRNG. */
 function randomCalls(seed: number, calls: number, size: number, pool: number): string[][] {
-  let state = seed
-  const random = () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const random = seededRandom(seed)
   return Array.from({ length: calls }, () => {
     const keys = new Set<string>()
     while (keys.size < size) keys.add(`item:${Math.floor(random() * pool)}`)

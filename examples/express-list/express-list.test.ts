@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectRedis, redisUrl, uniquePrefix } from '../../test/helpers/redis.js'
+import { seededRandom } from '../../test/helpers/seeded-random.js'
 import { type ExampleServer, startExampleServer } from '../run-example.js'
 import { deleteKeys } from '../storm/redis-probe.js'
 
@@ -22,20 +23,9 @@ const PRODUCTS = 1000
 const expected = (id: number): Product | null =>
   id <= PRODUCTS ? { id, name: `Product ${id}`, price: 100 + ((id * 37) % 900) } : null
 
-/** mulberry32: the same pages on every run. */
-function prng(seed: number): () => number {
-  let state = seed
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** 50 pages of 100 distinct ids: 97 of the 1,000 products and 3 that do not exist, shuffled. */
 function pages(): number[][] {
-  const random = prng(16)
+  const random = seededRandom(16)
   const pick = (from: number, to: number, n: number, page: Set<number>) => {
     while (page.size < n) page.add(from + Math.floor(random() * (to - from + 1)))
   }

@@ -186,6 +186,24 @@ describe('getOrSetMany', () => {
     expect(signal?.aborted).toBe(true)
   })
 
+  it('keeps the call signal alive while one of its keys still waits for it', async () => {
+    const cache = createCache({ store: memoryStore() })
+    let signal: AbortSignal | undefined
+    const never = (_keys: string[], ctx: BatchLoadContext) => {
+      signal = ctx.signal
+      return new Promise<Map<string, unknown>>(() => {})
+    }
+    // Two calls of one tick with the same loadMany: one query for both, their keys with
+    // different hard timeouts.
+    const short = cache.getOrSetMany(ids(1), never, { timeout: { hard: 20 } })
+    const long = cache.getOrSetMany(ids(2), never, { timeout: { hard: 300 } })
+    await expect(short).rejects.toMatchObject({ code: 'CG_LOAD_TIMEOUT' })
+    expect(signal?.aborted).toBe(false)
+    await expect(long).rejects.toMatchObject({ code: 'CG_LOAD_TIMEOUT' })
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(signal?.aborted).toBe(true)
+  })
+
   describe('bad input', () => {
     it('rejects the whole call for an invalid key, naming its position, before anything is read', async () => {
       const cache = createCache({ store: memoryStore() })

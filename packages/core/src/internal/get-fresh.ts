@@ -1,5 +1,6 @@
 import type { Core } from './core.js'
 import { CORRUPT, entryValue } from './decode-value.js'
+import type { Entry } from './envelope.js'
 import { readEntry, readStoredEntries } from './read-entry.js'
 
 /**
@@ -7,14 +8,17 @@ import { readEntry, readStoredEntries } from './read-entry.js'
  * found", corrupt, or the store failed: reported, not thrown). Counts a hit or a miss.
  */
 export async function getFresh(core: Core, key: string, storeKey: string): Promise<unknown> {
+  core.state.hotKeys?.record(key)
+  return freshOrMiss(core, key, await readEntry(core, key, storeKey), Date.now())
+}
+
+/** `get`'s answer for what was read: a fresh entry's value (a hit), else `undefined` (a miss). */
+function freshOrMiss(core: Core, key: string, entry: Entry | undefined, now: number): unknown {
   const { settings, state } = core
-  state.hotKeys?.record(key)
-  const entry = await readEntry(core, key, storeKey)
-  if (entry === undefined || Date.now() >= entry.freshUntil) {
-    state.counters.misses++
-    return undefined
-  }
-  const value = entryValue(settings, state, key, entry)
+  const value =
+    entry === undefined || now >= entry.freshUntil
+      ? CORRUPT
+      : entryValue(settings, state, key, entry)
   if (value === CORRUPT) {
     state.counters.misses++
     return undefined
@@ -37,21 +41,10 @@ export async function getFreshMany(
     core.remote.gatherReads()
     return Promise.all(storeKeys.map((storeKey, i) => getFresh(core, keys[i]!, storeKey)))
   }
-  const { settings, state } = core
   const entries = await readStoredEntries(core, keys, storeKeys, undefined)
   const now = Date.now()
   return entries.map((entry, i) => {
-    const key = keys[i]!
-    state.hotKeys?.record(key)
-    const value =
-      entry === undefined || now >= entry.freshUntil
-        ? CORRUPT
-        : entryValue(settings, state, key, entry)
-    if (value === CORRUPT) {
-      state.counters.misses++
-      return undefined
-    }
-    state.counters.hits++
-    return value
+    core.state.hotKeys?.record(keys[i]!)
+    return freshOrMiss(core, keys[i]!, entry, now)
   })
 }
