@@ -278,6 +278,7 @@ describe('http cache | options', () => {
     [{ ttl: 0 }, 'Expected `ttl` to be a positive duration'],
     [{ varyBy: [''] }, 'Expected `varyBy` to be an array of header names'],
     [{ maxBodyBytes: -1 }, 'Expected `maxBodyBytes`'],
+    [{ maxAge: '1m' }, 'Unknown option `maxAge` of the HTTP cache; the options are ttl,'],
   ])('rejects %o with a TypeError that says what was expected', (options, message) => {
     expect(() => httpCache(createCache(), options as HttpCacheOptions)).toThrow(message)
   })

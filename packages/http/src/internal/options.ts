@@ -20,6 +20,13 @@ const DEFAULTS = {
   handlerTimeout: '30s',
 } as const satisfies HttpCacheOptions
 
+/** Every option's name: a misspelt one (`TTL`, `maxAge`) is refused rather than silently ignored. */
+const KNOWN: ReadonlySet<string> = new Set<keyof HttpCacheOptions>([
+  ...(Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]),
+  'key',
+  'tags',
+])
+
 /** The options of `httpCache`, validated, with their defaults. */
 export type ResolvedOptions = ReturnType<typeof resolveOptions>
 
@@ -30,6 +37,13 @@ export function resolveOptions(cache: Cache, options: HttpCacheOptions) {
   }
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`Expected the options to be an object, got ${describeValue(options)}`)
+  }
+  for (const name of Object.keys(options)) {
+    if (!KNOWN.has(name)) {
+      throw new TypeError(
+        `Unknown option \`${name}\` of the HTTP cache; the options are ${[...KNOWN].join(', ')}`,
+      )
+    }
   }
   const o = { ...DEFAULTS, ...withoutUndefined(options) }
   const statuses = o.statuses as readonly number[]

@@ -1,0 +1,6 @@
+export {
+  type FastifyCacheDecorator,
+  type FastifyCacheOptions,
+  type FastifyCacheRouteConfig,
+  fastifyCache,
+} from './fastify-cache.js'
