@@ -5,6 +5,7 @@ import {
   type HttpRequest,
   type HttpResult,
   handlerHeaders,
+  routeCaches,
 } from '@cacheguard/http'
 import type {
   FastifyPluginAsync,
@@ -19,7 +20,6 @@ import { backgroundRuns } from './internal/background.js'
 import { captureReply } from './internal/capture.js'
 import { type HandlerRun, handlerRun } from './internal/handler-run.js'
 import { serializePayload } from './internal/payload.js'
-import { routeCaches } from './internal/route-caches.js'
 
 /** Options of `fastifyCache`: the cache, `global`, and the options of `httpCache`. */
 export interface FastifyCacheOptions extends HttpCacheOptions {
@@ -87,7 +87,10 @@ const plugin: FastifyPluginAsync<FastifyCacheOptions> = async (app, options) => 
       return
     }
     const config = request.routeOptions.config
-    const http = routes.of(config?.cache, `${request.method} ${config?.url}`)
+    const http = routes.of(
+      config?.cache,
+      () => `\`config.cache\` of ${request.method} ${config?.url}`,
+    )
     if (http === undefined) return
     const seen: HttpRequest = { method: request.method, url: request.url, headers: request.headers }
     const run = handlerRun()
@@ -146,7 +149,7 @@ const plugin: FastifyPluginAsync<FastifyCacheOptions> = async (app, options) => 
   app.decorate('cacheguard', { invalidate: (url: string) => routes.base.invalidate(url) })
   // Routes added once the plugin is registered have their `config.cache` checked at once.
   app.addHook('onRoute', (route) => {
-    routes.of(route.config?.cache, `${String(route.method)} ${route.url}`)
+    routes.of(route.config?.cache, () => `\`config.cache\` of ${String(route.method)} ${route.url}`)
   })
   app.addHook('onRequest', onRequest)
   app.addHook('onError', async (request) => {

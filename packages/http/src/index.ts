@@ -1,6 +1,7 @@
 export { type HttpCache, httpCache } from './http-cache.js'
 export { CONDITIONAL_HEADERS, handlerHeaders } from './internal/handler-headers.js'
 export { headerList } from './internal/stored.js'
+export { type RouteCaches, routeCaches } from './route-caches.js'
 export type {
   CacheStatus,
   HttpCacheOptions,

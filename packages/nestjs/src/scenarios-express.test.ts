@@ -1,0 +1,10 @@
+// The shared HTTP scenario suite over NestJS 11 on the Express platform (src/fixtures/scenario-app.ts).
+import { describeHttpScenarios } from '@cacheguard/http/testing'
+import { redisStores } from '../../../test/helpers/redis-stores.js'
+import { scenarioApp } from './fixtures/scenario-app.js'
+
+describeHttpScenarios({
+  name: 'nestjs (express)',
+  store: redisStores('nest-express-scenarios'),
+  serve: (cache, handler, options) => scenarioApp('express', cache, handler, options),
+})

@@ -1,0 +1,10 @@
+// The shared HTTP scenario suite over NestJS 11 on the Fastify platform (src/fixtures/scenario-app.ts).
+import { describeHttpScenarios } from '@cacheguard/http/testing'
+import { redisStores } from '../../../test/helpers/redis-stores.js'
+import { scenarioApp } from './fixtures/scenario-app.js'
+
+describeHttpScenarios({
+  name: 'nestjs (fastify)',
+  store: redisStores('nest-fastify-scenarios'),
+  serve: (cache, handler, options) => scenarioApp('fastify', cache, handler, options),
+})
