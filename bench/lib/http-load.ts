@@ -1,4 +1,4 @@
-// What the HTTP benchmarks (http.ts, http-hono.ts) share: their server in a child process (so the
+// What the HTTP benchmarks (http.ts, http-frameworks.ts) share: their server in a child process (so the
 // load generator has the other core), and one autocannon run against one of its routes, with the
 // server's CPU time per request.
 import { type ChildProcess, fork } from 'node:child_process'

@@ -224,6 +224,35 @@ describe('fastifyCache', () => {
     )
   })
 
+  it('registers in several scopes, each with its own cache and its own app.cacheguard', async () => {
+    const app = await appWith()
+    let runs = 0
+    const handler = async (_request: unknown, reply: { headers(h: object): unknown }) => {
+      reply.headers(cacheable)
+      return `run ${++runs}`
+    }
+    app.get('/root', handler)
+    const memory = createCache({ store: memoryStore() })
+    let scoped: FastifyInstance | undefined
+    await app.register(async (scope) => {
+      await scope.register(fastifyCache, { cache: memory })
+      scope.get('/scoped', handler)
+      scoped = scope
+    })
+    const base = await listen(app)
+    for (const path of ['/root', '/scoped']) {
+      await send(`${base}${path}`)
+      expect((await send(`${base}${path}`)).headers['x-cache']).toBe('HIT')
+    }
+    // The scope's own invalidation drops its URL, not the root's.
+    await scoped!.cacheguard.invalidate('/scoped')
+    await scoped!.cacheguard.invalidate('/root')
+    expect((await send(`${base}/scoped`)).headers['x-cache']).toBe('MISS')
+    expect((await send(`${base}/root`)).headers['x-cache']).toBe('HIT')
+    await app.cacheguard.invalidate('/root')
+    expect((await send(`${base}/root`)).headers['x-cache']).toBe('MISS')
+  })
+
   it('treats a client that sends the background-refresh marker as any client', async () => {
     const app = await appWith()
     let runs = 0

@@ -50,7 +50,7 @@ declare module 'fastify' {
     cache?: FastifyCacheRouteConfig
   }
   interface FastifyInstance {
-    /** `@cacheguard/fastify`'s invalidation. */
+    /** `@cacheguard/fastify`'s invalidation: the registration's in this scope or the nearest above. */
     cacheguard: FastifyCacheDecorator
   }
 }
@@ -62,6 +62,18 @@ interface Flow {
   handled?: Promise<HttpResult>
   /** The request was answered while its handler ran (`sendEarly`). */
   detached: boolean
+}
+
+/** Each registration's invalidation, by the Fastify scope it was registered in. */
+const registrations = new WeakMap<object, FastifyCacheDecorator>()
+
+/** The registration of `scope`, or of the nearest scope above it that has one. */
+function nearest(scope: object): FastifyCacheDecorator | undefined {
+  for (let at: object | null = scope; at !== null; at = Object.getPrototypeOf(at)) {
+    const registration = registrations.get(at)
+    if (registration !== undefined) return registration
+  }
+  return undefined
 }
 
 /** The options Fastify's `register` itself reads, which reach every plugin beside its own. */
@@ -86,6 +98,8 @@ const plugin: FastifyPluginAsync<FastifyCacheOptions> = async (app, options) => 
       flows.set(request, { run: claimed, detached: false })
       return
     }
+    // A registration in the route's own scope, below this one, answers for it.
+    if (nearest(request.server) !== own) return
     const config = request.routeOptions.config
     const http = routes.of(
       config?.cache,
@@ -146,7 +160,17 @@ const plugin: FastifyPluginAsync<FastifyCacheOptions> = async (app, options) => 
     return putAnswer(reply, (await flow.handled).response, true)
   }
 
-  app.decorate('cacheguard', { invalidate: (url: string) => routes.base.invalidate(url) })
+  const own: FastifyCacheDecorator = { invalidate: (url) => routes.base.invalidate(url) }
+  registrations.set(app, own)
+  // Fastify refuses a decoration a parent scope has: one getter, inherited by every scope, finds
+  // the nearest registration.
+  if (!app.hasDecorator('cacheguard')) {
+    app.decorate('cacheguard', {
+      getter(this: object): FastifyCacheDecorator {
+        return nearest(this)!
+      },
+    })
+  }
   // Routes added once the plugin is registered have their `config.cache` checked at once.
   app.addHook('onRoute', (route) => {
     routes.of(route.config?.cache, () => `\`config.cache\` of ${String(route.method)} ${route.url}`)
