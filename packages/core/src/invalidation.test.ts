@@ -154,6 +154,38 @@ describe('invalidation | tags', () => {
   })
 })
 
+describe('invalidation | delete and set during a load', () => {
+  it.each(['delete', 'set'])(
+    'a getOrSet that comes after a %s loads again rather than join the load started before it',
+    async (write) => {
+      const cache = createCache({ store: memoryStore() })
+      let release!: () => void
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      let loads = 0
+      const before = cache.getOrSet('k', async () => {
+        loads++
+        await gate
+        return 'before the write'
+      })
+      await sleep(5)
+      if (write === 'delete') await cache.delete('k')
+      else await cache.set('k', 'written')
+      const after = cache.getOrSet('k', async () => {
+        loads++
+        return 'after the write'
+      })
+      release()
+      // The earlier load still answers its own caller; the later caller never gets its value.
+      expect(await before).toBe('before the write')
+      expect(await after).toBe(write === 'delete' ? 'after the write' : 'written')
+      expect(loads).toBe(write === 'delete' ? 2 : 1)
+      expect(await cache.get('k')).toBe(write === 'delete' ? 'after the write' : 'written')
+    },
+  )
+})
+
 describe('invalidation | expire(key)', () => {
   it('makes one entry stale: served within grace while one refresh runs', async () => {
     const cache = createCache({ store: memoryStore(), ttl: '1h', grace: '1h' })

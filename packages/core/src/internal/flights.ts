@@ -1,7 +1,8 @@
 // Flights: the work in flight for each key in one cache, and the one rule that governs it. A
 // write, delete or invalidation of a key outdates every piece of work that started before it:
-// a load or refresh that is outdated still answers its own callers, but never writes its value
-// over the newer one; a store read that is outdated never puts what it read into the memory tier.
+// a load or refresh that is outdated still answers its own callers (no caller joins it any more),
+// but never writes its value over the newer one; a store read that is outdated never puts what it
+// read into the memory tier.
 
 /** One piece of work for one key: a load, a background refresh, or a read that will fill memory. */
 export interface Work {
@@ -49,13 +50,21 @@ export function untrack(kind: Map<string, Set<Work>>, storeKey: string, work: Wo
 
 /**
  * The rule: a `set`, `delete` or invalidation of `storeKey` (here, or announced by the bus)
- * outdates every read, load, refresh and memory fill in flight for it.
+ * outdates every read, load, refresh and memory fill in flight for it. The outdated read and
+ * refresh stop being joinable: a caller that comes after the write starts work of its own,
+ * rather than get a value loaded before it.
  */
 export function outdate(flights: Flights, storeKey: string): void {
   const read = flights.reads.get(storeKey)
-  if (read !== undefined) read.outdated = true
+  if (read !== undefined) {
+    read.outdated = true
+    flights.reads.delete(storeKey)
+  }
   const refresh = flights.refreshes.get(storeKey)
-  if (refresh !== undefined) refresh.outdated = true
+  if (refresh !== undefined) {
+    refresh.outdated = true
+    flights.refreshes.delete(storeKey)
+  }
   markAll(flights.loads.get(storeKey))
   markAll(flights.fills.get(storeKey))
 }
