@@ -71,6 +71,64 @@ describe('fetchCache', () => {
     expect(runs).toBe(2)
   })
 
+  it('streams a miss to the client while the handler still produces it, and stores it once it ends', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let runs = 0
+    const handler = fetchCache(createCache({ store: memoryStore() }), () => {
+      runs++
+      const body = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(new TextEncoder().encode('first;'))
+          // The rest comes only once the client has the first piece: a cache that waited for the
+          // whole body would never send it.
+          await gate
+          controller.enqueue(new TextEncoder().encode('last'))
+          controller.close()
+        },
+      })
+      return new Response(body, { headers: { ...cacheable, 'cache-tag': 'page' } })
+    })
+    const miss = await handler(get('/live'))
+    expect([miss.headers.get('x-cache'), miss.headers.get('cache-tag')]).toEqual(['MISS', null])
+    const reader = miss.body!.getReader()
+    const first = await reader.read()
+    expect(new TextDecoder().decode(first.value)).toBe('first;')
+    // A request meanwhile waits for that run, and gets the whole body from the cache.
+    const waiter = handler(get('/live'))
+    release()
+    let rest = ''
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      rest += new TextDecoder().decode(chunk.value)
+    }
+    expect(rest).toBe('last')
+    expect(await (await waiter).text()).toBe('first;last')
+    const hit = await handler(get('/live'))
+    expect([hit.headers.get('x-cache'), await hit.text()]).toEqual(['HIT', 'first;last'])
+    expect(runs).toBe(1)
+  })
+
+  it('streams a body past maxBodyBytes on to the client, unstored, and its waiters run their own', async () => {
+    const { bytes, stream } = streamOf(5000)
+    let runs = 0
+    const handler = fetchCache(
+      createCache({ store: memoryStore() }),
+      () => {
+        runs++
+        return new Response(stream(), { headers: cacheable })
+      },
+      { maxBodyBytes: 4096 },
+    )
+    const replies = await Promise.all([1, 2, 3].map(() => handler(get('/huge'))))
+    for (const reply of replies) {
+      expect(new Uint8Array(await reply.arrayBuffer())).toEqual(bytes)
+      expect(reply.headers.has('cacheguard-cache-control')).toBe(false)
+    }
+    expect(runs).toBe(3)
+  })
+
   it('passes the arguments after the request through (a runtime context, route params)', async () => {
     const handler = fetchCache(
       createCache({ store: memoryStore() }),
@@ -100,7 +158,8 @@ describe('fetchCache', () => {
       createCache({ store: memoryStore() }),
       () => new Response('hello', { headers: cacheable }),
     )
-    await handler(get('/h'))
+    // A miss streams: it is stored by the time its body has been read to the end.
+    expect(await (await handler(get('/h'))).text()).toBe('hello')
     const head = await handler(get('/h', { method: 'HEAD' }))
     expect(head.status).toBe(200)
     expect(head.headers.get('x-cache')).toBe('HIT')

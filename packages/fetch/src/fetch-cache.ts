@@ -2,6 +2,7 @@ import type { Cache } from '@cacheguard/core'
 import { type HttpCacheOptions, httpCache, type Validators } from '@cacheguard/http'
 import { handlerRequest, toHttpRequest } from './internal/request.js'
 import { fromResponse, toResponse } from './internal/response.js'
+import { teeResponse } from './internal/stream.js'
 
 /** Options of `fetchCache`: those of `httpCache` (`@cacheguard/http`), nothing of its own. */
 export type FetchCacheOptions = HttpCacheOptions
@@ -23,8 +24,10 @@ export interface CachedFetchHandler<A extends unknown[] = []> {
  * Wraps a web-standard `Request` -> `Response` handler (a Hono app's `fetch`, a Next.js route
  * handler, a Bun or Deno server) with the HTTP cache of `@cacheguard/http`: concurrent identical
  * requests run it once (once per fleet with `lockGuard`), responses are stored as the handler's
- * `Cache-Control` allows, and `X-Cache`, `Cache-Status` and `Age` are set. The body is read to
- * its end and stored as bytes (up to `maxBodyBytes`; larger ones are sent, not stored). A handler
+ * `Cache-Control` allows, and `X-Cache`, `Cache-Status` and `Age` are set. On a miss, the
+ * handler's body streams to the client as it comes while the cache reads it, and is stored once
+ * it has ended (up to `maxBodyBytes`; past that, it is sent on, not stored); requests that wait
+ * for that run get it from the cache. A handler
  * that throws rejects this call with its error, and nothing is stored. The key is the method, the
  * path and query, and the declared headers: never the host.
  *
@@ -54,10 +57,45 @@ export function fetchCache<A extends unknown[] = []>(
       throw new TypeError(`Expected a Request, got ${request === null ? 'null' : typeof request}`)
     }
     const seen = toHttpRequest(request)
-    const run = async (validators?: Validators) =>
-      fromResponse(await handler(handlerRequest(request, seen, validators), ...rest))
-    const { response } = await http.handle(seen, run)
-    return toResponse(response, seen.method.toUpperCase() === 'HEAD')
+    // On a miss, this request's own answer streams to it while the cache reads it.
+    let stream: ((response: Response) => void) | undefined
+    const streamed = http.streams(seen)
+      ? new Promise<Response>((resolve) => {
+          stream = resolve
+        })
+      : undefined
+    const run = async (validators?: Validators) => {
+      const response = await handler(handlerRequest(request, seen, validators), ...rest)
+      // Not for a revalidation, nor for a refresh that outlives the request's answer: an answer
+      // that does not wait for this run (a stale one) is given within this turn.
+      if (stream !== undefined && validators === undefined) await nextTurn()
+      const split =
+        stream !== undefined && validators === undefined && response instanceof Response
+          ? teeResponse(response, http.maxBodyBytes)
+          : undefined
+      if (split === undefined) return fromResponse(response)
+      stream?.(split.client)
+      return split.stored
+    }
+    const handled = http.handle(seen, run)
+    const first = streamed === undefined ? await handled : await Promise.race([handled, streamed])
+    stream = undefined
+    if (first instanceof Response) {
+      // The body ends for the client once the cache has done with it (stored it, or not): a
+      // client that read it to the end finds it stored.
+      const done = handled.then(
+        () => {},
+        () => {},
+      )
+      const flushed = first.body!.pipeThrough(new TransformStream({ flush: () => done }))
+      return new Response(flushed, first)
+    }
+    return toResponse(first.response, seen.method.toUpperCase() === 'HEAD')
   }
   return Object.assign(cached, { invalidate: (url: string) => http.invalidate(url) })
+}
+
+/** Resolves once the I/O and the promises of this turn of the event loop are done. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }

@@ -47,6 +47,17 @@ export interface HttpCache {
   handle(request: HttpRequest, run: RunHandler): Promise<HttpResult>
   /** Drops the cached GET of `url` (path and query), every variant included. */
   invalidate(url: string): Promise<void>
+  /**
+   * Whether, on a miss, this request's answer is its own handler's response, so that an adapter
+   * may stream that response's body to the client while the cache reads it: a GET the cache
+   * reads through (no `Range`, `no-cache` or `Authorization`). Stream only a 2xx full response
+   * (not 204 or 206) to a run without validators that this request is still waiting for, sent
+   * with `labelled(response, 'MISS')`; hand `run` the body read up to `maxBodyBytes`, or, past
+   * it, no body and `CacheGuard-Cache-Control: no-store`.
+   */
+  streams(request: HttpRequest): boolean
+  /** The largest body stored, in bytes (the `maxBodyBytes` option). */
+  readonly maxBodyBytes: number
 }
 
 /** A handler's 5xx, thrown to the cache so that a stale copy within `stale-if-error` answers instead. */
@@ -306,6 +317,11 @@ export function httpCache(cache: Cache, options: HttpCacheOptions = {}): HttpCac
       return readThrough(primary, request, run, primary, { since: Date.now() })
     },
     invalidate,
+    streams: (request) =>
+      request.method.toUpperCase() === 'GET' &&
+      request.headers.authorization === undefined &&
+      !bypassed(request),
+    maxBodyBytes: o.maxBodyBytes,
   }
 
   async function invalidate(url: string): Promise<void> {

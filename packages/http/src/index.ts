@@ -1,4 +1,5 @@
 export { type HttpCache, httpCache } from './http-cache.js'
+export { labelled } from './internal/answers.js'
 export { CONDITIONAL_HEADERS, handlerHeaders } from './internal/handler-headers.js'
 export { headerList } from './internal/stored.js'
 export { type RouteCaches, routeCaches } from './route-caches.js'

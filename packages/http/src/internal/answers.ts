@@ -48,8 +48,15 @@ export function shared(response: HttpResponse): HttpResult {
   return { status: 'MISS', response: labelled(response, 'MISS', 'collapsed'), ran: false }
 }
 
-/** Sets `X-Cache` and `Cache-Status` (RFC 9211), on a copy of the headers. */
-function labelled(response: HttpResponse, status: CacheStatus, detail?: string): HttpResponse {
+/**
+ * Sets `X-Cache` and `Cache-Status` (RFC 9211) on a copy of the headers, and removes the fields
+ * that speak to this cache only: what every answer of the cache gets.
+ */
+export function labelled(
+  response: HttpResponse,
+  status: CacheStatus,
+  detail?: string,
+): HttpResponse {
   const parameter =
     status === 'HIT'
       ? 'hit'
