@@ -2,6 +2,7 @@
 // expressCache, answered with res.send (Express's automatic ETag off, so the answer is the
 // handler's own; freshness.test.ts tests revalidation with it on).
 import { describeHttpScenarios, paced } from '@cacheguard/http/testing'
+import { redisOutage } from '../../../test/helpers/redis-outage.js'
 import { redisStores } from '../../../test/helpers/redis-stores.js'
 import { express } from '../test/express.js'
 import { expressCache } from './index.js'
@@ -9,6 +10,7 @@ import { expressCache } from './index.js'
 describeHttpScenarios({
   name: 'express',
   store: redisStores('express-scenarios'),
+  outage: redisOutage,
   serve(cache, handler, options) {
     const app = express()
     app.set('etag', false)

@@ -6,12 +6,14 @@ import { Readable } from 'node:stream'
 import { httpCache } from '@cacheguard/http'
 import { describeHttpScenarios, paced } from '@cacheguard/http/testing'
 import Fastify from 'fastify'
+import { redisOutage } from '../../../test/helpers/redis-outage.js'
 import { redisStores } from '../../../test/helpers/redis-stores.js'
 import { fastifyCache } from './fastify-cache.js'
 
 describeHttpScenarios({
   name: 'fastify',
   store: redisStores('fastify-scenarios'),
+  outage: redisOutage,
   serve(cache, handler, options) {
     // Fastify reports a plugin's bad options when the app gets ready, which the suite cannot wait
     // for here: the same check, at once (fastify-cache.test.ts sees register reject them).

@@ -4,12 +4,14 @@
 
 import { describeHttpScenarios, paced, type ScenarioResponse } from '@cacheguard/http/testing'
 import { getRequestListener } from '@hono/node-server'
+import { redisOutage } from '../../../test/helpers/redis-outage.js'
 import { redisStores } from '../../../test/helpers/redis-stores.js'
 import { fetchCache } from './fetch-cache.js'
 
 describeHttpScenarios({
   name: 'fetch',
   store: redisStores('fetch-scenarios'),
+  outage: redisOutage,
   serve(cache, handler, options) {
     const cached = fetchCache(
       cache,

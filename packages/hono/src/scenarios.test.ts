@@ -4,12 +4,14 @@
 import { describeHttpScenarios, paced, type ScenarioResponse } from '@cacheguard/http/testing'
 import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
+import { redisOutage } from '../../../test/helpers/redis-outage.js'
 import { redisStores } from '../../../test/helpers/redis-stores.js'
 import { honoCache } from './hono-cache.js'
 
 describeHttpScenarios({
   name: 'hono',
   store: redisStores('hono-scenarios'),
+  outage: redisOutage,
   serve(cache, handler, options) {
     const app = new Hono()
     app.use(honoCache(cache, options))

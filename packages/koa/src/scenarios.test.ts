@@ -3,12 +3,14 @@
 import { Readable } from 'node:stream'
 import { describeHttpScenarios, paced } from '@cacheguard/http/testing'
 import Koa from 'koa'
+import { redisOutage } from '../../../test/helpers/redis-outage.js'
 import { redisStores } from '../../../test/helpers/redis-stores.js'
 import { koaCache } from './index.js'
 
 describeHttpScenarios({
   name: 'koa',
   store: redisStores('koa-scenarios'),
+  outage: redisOutage,
   serve(cache, handler, options) {
     const app = new Koa()
     app.silent = true

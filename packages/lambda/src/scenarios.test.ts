@@ -3,6 +3,7 @@
 // scenario's handler answers them as a function would (binary bodies base64-encoded, Set-Cookie
 // in `cookies`).
 import { describeHttpScenarios, type ScenarioResponse } from '@cacheguard/http/testing'
+import { redisOutage } from '../../../test/helpers/redis-outage.js'
 import { redisStores } from '../../../test/helpers/redis-stores.js'
 import { gateway } from './fixtures/gateway.js'
 import { lambdaCache } from './lambda-cache.js'
@@ -11,6 +12,7 @@ import type { ProxyEventV2, ProxyStructuredResultV2 } from './types.js'
 describeHttpScenarios({
   name: 'lambda',
   store: redisStores('lambda-scenarios'),
+  outage: redisOutage,
   serve(cache, handler, options) {
     const fn = lambdaCache(
       cache,

@@ -59,6 +59,22 @@ export interface HttpAdapter {
    * every method and path, with nothing added to the handler's answer (no automatic `ETag`).
    */
   serve: (cache: Cache, handler: ScenarioHandler, options: HttpCacheOptions) => RequestListener
+  /**
+   * A store over a Redis server of the test's own, which the outage scenario stops and starts
+   * again mid-run; called once per test (stop the server when the test finishes). The store's
+   * client should fail commands at once while the server is away (ioredis:
+   * `enableOfflineQueue: false`). Without it, the outage scenario is not registered.
+   */
+  outage?: () => Promise<StoreOutage>
+}
+
+/** A store whose server a scenario can stop and start again. */
+export interface StoreOutage {
+  store: CacheStore
+  /** Stops the server: the store's commands fail from now on. */
+  stop(): Promise<void>
+  /** Starts the server again at the same address, and resolves once the store's client is ready. */
+  start(): Promise<void>
 }
 
 /** A scenario served on a loopback port for the current test. */

@@ -7,6 +7,7 @@ export {
   type ScenarioRequest,
   type ScenarioResponse,
   type Site,
+  type StoreOutage,
   serveScenario,
 } from './harness.js'
 export { describeHttpScenarios } from './scenario-suite.js'
