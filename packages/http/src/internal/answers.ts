@@ -66,16 +66,14 @@ export function labelled(
           ? 'fwd=uri-miss'
           : 'fwd=bypass'
   // cacheguard's own targeted field and the response's tags speak to this cache only: they never
-  // leave.
-  const { [OWN_FIELD]: _own, [TAG_FIELD]: _tags, ...headers } = response.headers
-  return {
-    ...response,
-    headers: {
-      ...headers,
-      'x-cache': status,
-      'cache-status': `cacheguard; ${parameter}${detail ? `; detail=${detail}` : ''}`,
-    },
+  // leave. (A loop: a rest pattern with computed keys costs a hit several times as much.)
+  const headers: HttpResponse['headers'] = {}
+  for (const name in response.headers) {
+    if (name !== OWN_FIELD && name !== TAG_FIELD) headers[name] = response.headers[name]
   }
+  headers['x-cache'] = status
+  headers['cache-status'] = `cacheguard; ${parameter}${detail ? `; detail=${detail}` : ''}`
+  return { status: response.status, headers, body: response.body }
 }
 
 /** A guard's 404: the key is known not to exist. */
