@@ -6,19 +6,14 @@
 //   node --import tsx --conditions=cacheguard-source examples/fastify-redis/server.ts
 // REDIS_URL (default redis://127.0.0.1:6379), PORT (default 3000; 0 picks a free one) and
 // CACHE_PREFIX (default 'fastify:<pid>:') change it. It prints `listening on <url>` when ready.
-import { type CacheStore, createCache, memoryStore } from '@cacheguard/core'
+import { createCache } from '@cacheguard/core'
 import { fastifyCache } from '@cacheguard/fastify'
-import { redisStore } from '@cacheguard/redis'
 import cors from '@fastify/cors'
 import Fastify from 'fastify'
+import { exampleStore } from '../example-store.js'
 import { productDb } from '../product-db.js'
-import { connectIfAnswering } from '../storm/redis-probe.js'
 
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const redis = await connectIfAnswering(redisUrl)
-const prefix = process.env.CACHE_PREFIX ?? `fastify:${process.pid}:`
-const store: CacheStore = redis ? redisStore(redis, { prefix }) : memoryStore()
-console.log(redis ? `store: Redis at ${redisUrl} (keys under ${prefix})` : 'store: memory')
+const { store, redis } = await exampleStore(`fastify:${process.pid}:`)
 const cache = createCache({ store })
 
 /** Stands in for the database: 100 products, each query takes 100 ms. */

@@ -6,20 +6,15 @@
 // REDIS_URL (default redis://127.0.0.1:6379), PORT (default 3000; 0 picks a free one) and
 // CACHE_PREFIX (default 'hono:<pid>:') change it. It prints `listening on <url>` when ready.
 import type { AddressInfo } from 'node:net'
-import { type CacheStore, createCache, memoryStore } from '@cacheguard/core'
+import { createCache } from '@cacheguard/core'
 import { honoCache } from '@cacheguard/hono'
-import { redisStore } from '@cacheguard/redis'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { cors } from 'hono/cors'
+import { exampleStore } from '../example-store.js'
 import { productDb } from '../product-db.js'
-import { connectIfAnswering } from '../storm/redis-probe.js'
 
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const redis = await connectIfAnswering(redisUrl)
-const prefix = process.env.CACHE_PREFIX ?? `hono:${process.pid}:`
-const store: CacheStore = redis ? redisStore(redis, { prefix }) : memoryStore()
-console.log(redis ? `store: Redis at ${redisUrl} (keys under ${prefix})` : 'store: memory')
+const { store, redis } = await exampleStore(`hono:${process.pid}:`)
 const cache = createCache({ store })
 const cached = honoCache(cache, { ttl: '30s', handlerTimeout: '5s' })
 

@@ -8,9 +8,8 @@
 // CACHE_PREFIX (default 'nest:<pid>:') and PLATFORM ('express' or 'fastify', default 'express')
 // change it. It prints `listening on <url>` when ready.
 import 'reflect-metadata'
-import { type CacheStore, createCache, memoryStore } from '@cacheguard/core'
+import { createCache } from '@cacheguard/core'
 import { CacheGuardModule, CacheRoute } from '@cacheguard/nestjs'
-import { redisStore } from '@cacheguard/redis'
 import {
   Body,
   Controller,
@@ -27,14 +26,10 @@ import {
 import { NestFactory } from '@nestjs/core'
 import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
+import { exampleStore } from '../example-store.js'
 import { productDb } from '../product-db.js'
-import { connectIfAnswering } from '../storm/redis-probe.js'
 
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const redis = await connectIfAnswering(redisUrl)
-const prefix = process.env.CACHE_PREFIX ?? `nest:${process.pid}:`
-const store: CacheStore = redis ? redisStore(redis, { prefix }) : memoryStore()
-console.log(redis ? `store: Redis at ${redisUrl} (keys under ${prefix})` : 'store: memory')
+const { store, redis } = await exampleStore(`nest:${process.pid}:`)
 const cache = createCache({ store })
 
 /** Stands in for the database: 100 products, each query takes 100 ms. */

@@ -1,9 +1,8 @@
 // What the routes of this example share in one server process: the cache (in Redis when it
 // answers, in memory otherwise) and the stand-in product database.
-import { type Cache, type CacheStore, createCache, memoryStore } from '@cacheguard/core'
-import { redisStore } from '@cacheguard/redis'
+import { type Cache, createCache } from '@cacheguard/core'
+import { exampleStore } from '../example-store.js'
 import { productDb } from '../product-db.js'
-import { connectIfAnswering } from '../storm/redis-probe.js'
 
 /** The cache and the database every route of the process uses. */
 export interface Shop {
@@ -13,12 +12,8 @@ export interface Shop {
 }
 
 async function openShop(): Promise<Shop> {
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-  const redis = await connectIfAnswering(redisUrl)
   // One prefix for every process: `next start` on several machines shares the cached pages.
-  const prefix = process.env.CACHE_PREFIX ?? 'next:http:'
-  const store: CacheStore = redis ? redisStore(redis, { prefix }) : memoryStore()
-  console.log(redis ? `store: Redis at ${redisUrl} (keys under ${prefix})` : 'store: memory')
+  const { store } = await exampleStore('next:http:')
   return { cache: createCache({ store }), db: productDb() }
 }
 
