@@ -13,6 +13,7 @@ import {
   Injectable,
   type NestInterceptor,
 } from '@nestjs/common'
+import { REDIRECT_METADATA, RENDER_METADATA, SSE_METADATA } from '@nestjs/common/constants.js'
 import { Reflector } from '@nestjs/core'
 import { from, lastValueFrom, type Observable } from 'rxjs'
 import { CACHE_ROUTE } from './cache-route.js'
@@ -33,6 +34,12 @@ import { CACHEGUARD_ROUTES } from './internal/tokens.js'
 
 /** Requests an interceptor already answers: bound globally and on a route, it acts once. */
 const handling = new WeakSet<object>()
+
+/**
+ * What makes Nest send a handler's value as something else than a body: a template (`@Render`), a
+ * redirect (`@Redirect`) or an event stream (`@Sse`). Such handlers are left alone.
+ */
+const NOT_A_BODY = [RENDER_METADATA, REDIRECT_METADATA, SSE_METADATA]
 
 /**
  * NestJS interceptor that answers HTTP requests from the HTTP cache of `@cacheguard/http`, and
@@ -67,13 +74,17 @@ export class CacheGuardInterceptor implements NestInterceptor {
     const http = context.switchToHttp()
     const request = http.getRequest<PlatformRequest>()
     if (handling.has(request)) return next.handle()
+    const handler = context.getHandler()
+    if (NOT_A_BODY.some((key) => this.reflector.get(key, handler) !== undefined)) {
+      return next.handle()
+    }
     const setting = this.reflector.getAllAndOverride<unknown>(CACHE_ROUTE, [
-      context.getHandler(),
+      handler,
       context.getClass(),
     ])
     const cache = this.routes.of(
       setting,
-      () => `@CacheRoute() of ${context.getClass().name}.${context.getHandler().name}`,
+      () => `@CacheRoute() of ${context.getClass().name}.${handler.name}`,
     )
     if (cache === undefined) return next.handle()
     handling.add(request)

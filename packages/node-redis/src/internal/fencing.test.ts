@@ -3,16 +3,28 @@ import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CacheStore, createCache, redisStore } from '../../../../test/helpers/packages.js'
 import { connectRedis } from '../../../../test/helpers/redis.js'
-import { startRedisServer } from '../../../../test/helpers/redis-server.js'
+import {
+  freePort,
+  type RedisServer,
+  startRedisServer,
+} from '../../../../test/helpers/redis-server.js'
 import { nodeRedisStore } from '../node-redis-store.js'
 import { scripts } from './fencing.js'
 
 // A server of its own: it has run no script before this file, so SCRIPT EXISTS shows exactly the
-// scripts ioredis sent. After-hooks run in reverse: the clients close before the server stops.
-const server = await startRedisServer()
-afterAll(() => server.stop())
-const ioredis = connectRedis(server.url)
-const client = createClient({ url: server.url }).on('error', () => {})
+// scripts ioredis sent. It starts in a hook, not at import: a run whose name filter leaves none of
+// this file's tests runs no hook, and would never stop it. After-hooks run in reverse: the
+// clients close before the server stops.
+const port = await freePort()
+let server: RedisServer | undefined
+beforeAll(async () => {
+  server = await startRedisServer([], port)
+})
+afterAll(() => server?.stop())
+const url = `redis://127.0.0.1:${port}`
+// ioredis connects once the server is up (it retries); its commands wait for it meanwhile.
+const ioredis = connectRedis(url)
+const client = createClient({ url }).on('error', () => {})
 beforeAll(async () => {
   await client.connect()
 })
