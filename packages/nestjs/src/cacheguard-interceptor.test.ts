@@ -226,26 +226,26 @@ describe.each(['express', 'fastify'] as const)(
     })
 
     it('leaves a @Redirect handler to Nest under a global interceptor', async () => {
-    @Controller()
-    class Moved {
-      @Get('old')
-      @Redirect('/new', 301)
-      old() {}
-    }
-    @Module({ imports: [cacheModule({ global: true })], controllers: [Moved] })
-    class App {}
-    const base = await serve(App, platform)
-    for (let i = 0; i < 2; i++) {
-      const reply = await send(`${base}/old`)
-      expect([reply.status, reply.headers.location, reply.headers['x-cache']]).toEqual([
-        301,
-        '/new',
-        undefined,
-      ])
-    }
-  })
+      @Controller()
+      class Moved {
+        @Get('old')
+        @Redirect('/new', 301)
+        old() {}
+      }
+      @Module({ imports: [cacheModule({ global: true })], controllers: [Moved] })
+      class App {}
+      const base = await serve(App, platform)
+      for (let i = 0; i < 2; i++) {
+        const reply = await send(`${base}/old`)
+        expect([reply.status, reply.headers.location, reply.headers['x-cache']]).toEqual([
+          301,
+          '/new',
+          undefined,
+        ])
+      }
+    })
 
-  it("stores a refresh with the handler's own headers, never the stale answer's", async () => {
+    it("stores a refresh with the handler's own headers, never the stale answer's", async () => {
       let runs = 0
       @Controller()
       @UseInterceptors(CacheGuardInterceptor)
