@@ -15,8 +15,7 @@ import {
   type Route,
   type ToChild,
 } from './lib/framework-server.js'
-import { alternate, startBenchServer } from './lib/http-load.js'
-import { median } from './lib/measure.js'
+import { alternate, routeFigures, startBenchServer } from './lib/http-load.js'
 import { receive } from './lib/receive.js'
 import { printRows, writeResults } from './lib/report.js'
 import { runInfo } from './lib/run-info.js'
@@ -104,24 +103,13 @@ async function measure(framework: Framework) {
   const handlerRuns = await receive(server, (m: FromChild) => ('runs' in m ? m.runs : undefined))
   server.send({ exit: true } satisfies ToChild)
 
-  const rates = runs.map((each) => each.map((run) => run.requestsPerSecond))
   const indexOf = (route: Route) => list.findIndex((c) => c.route === route)
-  const results = list.map(({ route, name, baseline }, i) => {
-    const b = indexOf(baseline)
-    const paired = rates[i]!.map((rate, round) => rate / rates[b]![round]!)
-    const requestsPerSecond = median(rates[i]!)
-    return {
-      name,
-      route,
-      requestsPerSecond,
-      ratioToPlain: requestsPerSecond / median(rates[b]!),
-      roundRatiosToPlain: [Math.min(...paired), Math.max(...paired)] as [number, number],
-      serverCpuMicrosPerRequest: median(runs[i]!.map((run) => run.serverCpuMicrosPerRequest)),
-      latencyP50Ms: median(runs[i]!.map((run) => run.p50)),
-      latencyP99Ms: median(runs[i]!.map((run) => run.p99)),
-      handlerRuns: handlerRuns[route],
-    }
-  })
+  const results = list.map(({ route, name, baseline }, i) => ({
+    name,
+    route,
+    ...routeFigures(runs, i, indexOf(baseline)),
+    handlerRuns: handlerRuns[route],
+  }))
   const rows = [
     ['contender', 'req/s', '/ plain', 'per round', 'server CPU µs/req', 'p50 ms', 'p99 ms'],
   ]

@@ -9,9 +9,8 @@
 // Contenders alternate within each round, starting order rotated; medians, as ratios to the plain
 // route and to apicache. BENCH_SECONDS, BENCH_ROUNDS and BENCH_CONNECTIONS change the run.
 import { connectBenchRedis, deleteKeys } from './lib/connect.js'
-import { alternate, startBenchServer } from './lib/http-load.js'
+import { alternate, routeFigures, startBenchServer } from './lib/http-load.js'
 import type { FromChild, Route, ToChild } from './lib/http-server.js'
-import { median } from './lib/measure.js'
 import { receive } from './lib/receive.js'
 import { printRows, writeResults } from './lib/report.js'
 import { runInfo } from './lib/run-info.js'
@@ -63,26 +62,15 @@ const { runs: handlerRuns, conditionalRuns } = await receive(server, (m: FromChi
 )
 server.send({ exit: true } satisfies ToChild)
 
-const rates = runs.map((list) => list.map((run) => run.requestsPerSecond))
-const plain = median(rates[0]!)
-const apicacheRate = median(rates[contenders.findIndex((c) => c.route === 'apicache')]!)
+const apicache = contenders.findIndex((c) => c.route === 'apicache')
 const results = contenders.map(({ route, name }, i) => {
-  const paired = rates[i]!.map((rate, round) => rate / rates[0]![round]!)
-  const requestsPerSecond = median(rates[i]!)
+  const figures = routeFigures(runs, i, 0)
   return {
     name,
     route,
-    requestsPerSecond,
-    ratioToPlain: requestsPerSecond / plain,
-    /** The lowest and highest ratio to the plain route's run of the same round. */
-    roundRatiosToPlain: [Math.min(...paired), Math.max(...paired)] as [number, number],
-    ratioToApicache: requestsPerSecond / apicacheRate,
-    /** CPU time of the server process per request: what the route costs, whatever the scheduling. */
-    serverCpuMicrosPerRequest: median(runs[i]!.map((run) => run.serverCpuMicrosPerRequest)),
-    latencyP50Ms: median(runs[i]!.map((run) => run.p50)),
-    latencyP99Ms: median(runs[i]!.map((run) => run.p99)),
+    ...figures,
+    ratioToApicache: figures.requestsPerSecond / routeFigures(runs, apicache, 0).requestsPerSecond,
     handlerRuns: handlerRuns[route],
-    requestsPerSecondPerRound: rates[i]!,
   }
 })
 

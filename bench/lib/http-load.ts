@@ -4,6 +4,7 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { median } from './measure.js'
 import { receive } from './receive.js'
 
 /** What every benchmark server says: its port once listening, its CPU time when asked. */
@@ -81,4 +82,25 @@ export async function alternate<R extends string>(
     }
   }
   return runs
+}
+
+/**
+ * The medians of route `i`'s runs, and its ratio to route `baseline`'s: overall, and the lowest
+ * and highest of the same rounds (`alternate` runs them side by side).
+ */
+export function routeFigures(runs: RouteRun[][], i: number, baseline: number) {
+  const rates = runs.map((list) => list.map((run) => run.requestsPerSecond))
+  const paired = rates[i]!.map((rate, round) => rate / rates[baseline]![round]!)
+  const requestsPerSecond = median(rates[i]!)
+  return {
+    requestsPerSecond,
+    ratioToPlain: requestsPerSecond / median(rates[baseline]!),
+    /** The lowest and highest ratio to the baseline's run of the same round. */
+    roundRatiosToPlain: [Math.min(...paired), Math.max(...paired)] as [number, number],
+    /** CPU time of the server process per request: what the route costs, whatever the scheduling. */
+    serverCpuMicrosPerRequest: median(runs[i]!.map((run) => run.serverCpuMicrosPerRequest)),
+    latencyP50Ms: median(runs[i]!.map((run) => run.p50)),
+    latencyP99Ms: median(runs[i]!.map((run) => run.p99)),
+    requestsPerSecondPerRound: rates[i]!,
+  }
 }

@@ -11,6 +11,7 @@ import {
   type HttpResponse,
   type HttpResult,
   handlerHeaders,
+  hasContentLength,
   httpCache,
   type Validators,
 } from '@cacheguard/http'
@@ -116,7 +117,7 @@ function send(res: ServerResponse, head: boolean, result: HttpResult, capture?: 
     // The body is complete: its length is known, whether the handler streamed it or not (RFC
     // 9110 §8.6: not on a HEAD, whose length is the GET's, nor on 1xx, 204 and 304).
     const framed = headers['content-length'] ?? headers['transfer-encoding']
-    if (framed === undefined && !head && status >= 200 && status !== 204 && status !== 304) {
+    if (framed === undefined && !head && hasContentLength(status)) {
       out.setHeader('content-length', String(body.byteLength))
     }
     out.writeHead(status, own?.statusMessage ?? STATUS_CODES[status] ?? 'unknown')

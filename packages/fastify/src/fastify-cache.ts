@@ -6,6 +6,7 @@ import {
   type HttpResult,
   handlerHeaders,
   routeCaches,
+  unshared,
 } from '@cacheguard/http'
 import type {
   FastifyPluginAsync,
@@ -64,6 +65,9 @@ interface Flow {
   detached: boolean
 }
 
+/** A body the cache never saw. */
+const EMPTY = new Uint8Array(0)
+
 /** Each registration's invalidation, by the Fastify scope it was registered in. */
 const registrations = new WeakMap<object, FastifyCacheDecorator>()
 
@@ -89,7 +93,7 @@ const plugin: FastifyPluginAsync<FastifyCacheOptions> = async (app, options) => 
     )
   }
   const routes = routeCaches(cache, httpOptions as HttpCacheOptions, global)
-  const background = backgroundRuns()
+  const background = backgroundRuns(app)
   const flows = new WeakMap<FastifyRequest, Flow>()
 
   const onRequest: onRequestAsyncHookHandler = async (request, reply) => {
@@ -123,7 +127,7 @@ const plugin: FastifyPluginAsync<FastifyCacheOptions> = async (app, options) => 
       reply.raw.once('close', () => {
         // Ended without passing the onSend hook (a hijacked reply): nothing to store or share.
         if (!run.settled && !flow.detached && reply.raw.writableEnded) {
-          run.settle(unsent(reply.raw.statusCode))
+          run.settle(unshared({ status: reply.raw.statusCode, headers: {}, body: EMPTY }))
         }
       })
       handled.then(
@@ -136,7 +140,7 @@ const plugin: FastifyPluginAsync<FastifyCacheOptions> = async (app, options) => 
       return
     }
     // Answered from the cache; a refresh (now or later) runs in a request of its own.
-    run.started.then((validators) => background.start(app, request, seen, run, validators))
+    run.started.then((validators) => background.start(request, seen, run, validators))
     const body = putAnswer(reply, result.response, false)
     // A HEAD's stored length stands: Fastify's HEAD route measures a Buffer, never a stream.
     reply.send(request.method === 'HEAD' ? Readable.from([]) : body)
@@ -210,15 +214,6 @@ const plugin: FastifyPluginAsync<FastifyCacheOptions> = async (app, options) => 
       }
       return reply
     }
-  }
-}
-
-/** What a run resolves when its reply was sent without the cache seeing it: stored for none. */
-function unsent(status: number) {
-  return {
-    status,
-    headers: { 'cacheguard-cache-control': 'no-store' },
-    body: new Uint8Array(0),
   }
 }
 

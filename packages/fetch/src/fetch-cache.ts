@@ -59,6 +59,7 @@ export function fetchCache<A extends unknown[] = []>(
     const seen = toHttpRequest(request)
     // On a miss, this request's own answer streams to it while the cache reads it.
     let stream: ((response: Response) => void) | undefined
+    let answered = false
     const streamed = http.streams(seen)
       ? new Promise<Response>((resolve) => {
           stream = resolve
@@ -66,20 +67,26 @@ export function fetchCache<A extends unknown[] = []>(
       : undefined
     const run = async (validators?: Validators) => {
       const response = await handler(handlerRequest(request, seen, validators), ...rest)
-      // Not for a revalidation, nor for a refresh that outlives the request's answer: an answer
-      // that does not wait for this run (a stale one) is given within this turn.
-      if (stream !== undefined && validators === undefined) await nextTurn()
-      const split =
-        stream !== undefined && validators === undefined && response instanceof Response
-          ? teeResponse(response, http.maxBodyBytes)
-          : undefined
+      const send = stream
+      if (
+        send === undefined ||
+        answered ||
+        validators !== undefined ||
+        !(response instanceof Response)
+      ) {
+        return fromResponse(response)
+      }
+      // Not for a refresh that outlives the request's answer: an answer that does not wait for
+      // this run (a stale one) is given within this turn.
+      await nextTurn()
+      const split = answered ? undefined : teeResponse(response, http.maxBodyBytes)
       if (split === undefined) return fromResponse(response)
-      stream?.(split.client)
+      send(split.client)
       return split.stored
     }
     const handled = http.handle(seen, run)
     const first = streamed === undefined ? await handled : await Promise.race([handled, streamed])
-    stream = undefined
+    answered = true
     if (first instanceof Response) {
       // The body ends for the client once the cache has done with it (stored it, or not): a
       // client that read it to the end finds it stored.

@@ -4,6 +4,7 @@ import {
   type HttpResponse,
   handlerHeaders,
   type RouteCaches,
+  unshared,
   type Validators,
 } from '@cacheguard/http'
 import {
@@ -128,7 +129,9 @@ async function respond(
     })
     if (late !== undefined) return handlerResponse(value, late.status(), late.headers(), fastify)
     // A handler that answered through `@Res()` itself: nothing the cache saw to store or share.
-    if (isSent(response)) return unsent(response.statusCode)
+    if (isSent(response)) {
+      return unshared({ status: response.statusCode, headers: {}, body: new Uint8Array(0) })
+    }
     const status = response.statusCode === before.status ? entry.status : response.statusCode
     const headers = { ...entry.headers, ...changed(before.headers, headersOf(response)) }
     return handlerResponse(value, status, headers, fastify)
@@ -164,9 +167,4 @@ function changed(
     if (String(before[name]) !== String(value)) set[name] = value
   }
   return set
-}
-
-/** What a run resolves when the handler answered without the cache: stored for none. */
-function unsent(status: number): HttpResponse {
-  return { status, headers: { 'cacheguard-cache-control': 'no-store' }, body: new Uint8Array(0) }
 }

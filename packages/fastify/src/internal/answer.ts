@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import type { HttpResponse } from '@cacheguard/http'
+import { type HttpResponse, hasContentLength } from '@cacheguard/http'
 import type { FastifyReply } from 'fastify'
 
 /**
@@ -43,7 +43,7 @@ export function sendEarly(
   }
   const { status, body } = response
   delete headers['transfer-encoding']
-  if (!head && status >= 200 && status !== 204 && status !== 304) {
+  if (!head && hasContentLength(status)) {
     headers['content-length'] = String(body.byteLength)
   }
   res.writeHead(status, headers)

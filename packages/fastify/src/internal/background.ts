@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type HttpRequest, handlerHeaders, type Validators } from '@cacheguard/http'
+import { type HttpRequest, handlerHeaders, unshared, type Validators } from '@cacheguard/http'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { HandlerRun } from './handler-run.js'
 
@@ -10,7 +10,6 @@ const RUN_FIELD = 'cacheguard-run'
 export interface BackgroundRuns {
   /** Runs the route's handler for `seen` in a request of its own (`app.inject`), for `run`. */
   start(
-    app: FastifyInstance,
     from: FastifyRequest,
     seen: HttpRequest,
     run: HandlerRun,
@@ -28,12 +27,12 @@ export interface BackgroundRuns {
  * for a client (authentication included), and what the handler answers goes to the cache. The
  * marker it carries holds a secret made at startup, so no client can pass for one.
  */
-export function backgroundRuns(): BackgroundRuns {
+export function backgroundRuns(app: FastifyInstance): BackgroundRuns {
   const secret = randomUUID()
   let n = 0
   const runs = new Map<string, HandlerRun>()
   return {
-    start(app, from, seen, run, validators) {
+    start(from, seen, run, validators) {
       const id = `${secret}.${++n}`
       runs.set(id, run)
       const headers = { ...handlerHeaders(seen, validators), [RUN_FIELD]: id }
@@ -48,11 +47,9 @@ export function backgroundRuns(): BackgroundRuns {
           (reply) => {
             // Answered without reaching the cache's hook (a hijacked reply, say): nothing to store.
             if (!run.settled) {
-              run.settle({
-                status: reply.statusCode,
-                headers: { 'cacheguard-cache-control': 'no-store' },
-                body: reply.rawPayload,
-              })
+              run.settle(
+                unshared({ status: reply.statusCode, headers: {}, body: reply.rawPayload }),
+              )
             }
           },
           (error: unknown) => run.fail(error),

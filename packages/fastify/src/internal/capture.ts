@@ -1,4 +1,4 @@
-import type { HttpResponse } from '@cacheguard/http'
+import { type HttpResponse, hasContentLength, unstored } from '@cacheguard/http'
 import type { FastifyReply } from 'fastify'
 import { payloadBytes } from './payload.js'
 
@@ -9,10 +9,9 @@ import { payloadBytes } from './payload.js'
  * `Content-Length` is the length of the bytes read. A `Response` sent as the payload gives its own
  * status and headers, as Fastify would send them.
  *
- * @param errored - Fastify's error handler made this reply: it says `max-age=0` to this cache
- *   alone (in `CacheGuard-Cache-Control`, which goes before `Cache-Control` and never leaves), so
- *   that nothing an error produced is stored, whatever its status and headers; the requests
- *   waiting for it share it, as they share a handler's own 5xx.
+ * @param errored - Fastify's error handler made this reply: it is `unstored` (nothing an error
+ *   produced is stored, whatever its status and headers; the requests waiting for it share it, as
+ *   they share a handler's own 5xx).
  */
 export async function captureReply(
   reply: FastifyReply,
@@ -36,11 +35,11 @@ export async function captureReply(
       headers['set-cookie'] = [...[headers['set-cookie'] ?? []].flat(), ...cookies]
     body = payload.body
   }
-  if (errored) headers['cacheguard-cache-control'] = 'max-age=0'
   const bytes = await payloadBytes(body)
   // Whole now, its length is known: kept, so that a HEAD answered from it says the GET's length.
-  if (status >= 200 && status !== 204 && status !== 304 && bytes.byteLength > 0) {
+  if (hasContentLength(status) && bytes.byteLength > 0) {
     headers['content-length'] = String(bytes.byteLength)
   }
-  return { status, headers, body: bytes }
+  const response = { status, headers, body: bytes }
+  return errored ? unstored(response) : response
 }

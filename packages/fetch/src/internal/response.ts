@@ -16,25 +16,35 @@ export async function fromResponse(response: Response): Promise<HttpResponse> {
       `Expected the handler to resolve a Response, got ${response === null ? 'null' : typeof response}`,
     )
   }
-  const headers: Record<string, string | string[]> = {}
+  const body =
+    response.body === null ? new Uint8Array(0) : new Uint8Array(await response.arrayBuffer())
+  return { status: response.status, headers: headersOf(response), body }
+}
+
+/** A `Response`'s headers as the HTTP cache keeps them (see `fromResponse`). */
+export function headersOf(response: Response): HttpResponse['headers'] {
+  const headers: HttpResponse['headers'] = {}
   response.headers.forEach((value, name) => {
     if (name !== 'set-cookie' && name !== 'transfer-encoding') headers[name] = value
   })
   const cookies = response.headers.getSetCookie()
   if (cookies.length > 0) headers['set-cookie'] = cookies
-  const body =
-    response.body === null ? new Uint8Array(0) : new Uint8Array(await response.arrayBuffer())
-  return { status: response.status, headers, body }
+  return headers
 }
 
 /** The cache's answer as a `Response`: no body on a HEAD or a null body status, whatever is stored. */
 export function toResponse(response: HttpResponse, head: boolean): Response {
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (value === undefined) continue
-    for (const one of [value].flat()) headers.append(name, one)
-  }
+  const headers = toHeaders(response.headers)
   const { status, body } = response
   const empty = head || NULL_BODY.has(status)
   return new Response(empty ? null : body, { status, headers })
+}
+
+/** The cache's headers as a `Headers` (each `Set-Cookie` its own field). */
+export function toHeaders(record: HttpResponse['headers']): Headers {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(record)) {
+    if (value !== undefined) for (const one of [value].flat()) headers.append(name, one)
+  }
+  return headers
 }

@@ -1,4 +1,5 @@
-import { type HttpResponse, labelled } from '@cacheguard/http'
+import { type HttpResponse, labelled, unshared } from '@cacheguard/http'
+import { headersOf, toHeaders } from './response.js'
 
 /** Statuses whose body this request may stream while the cache reads it: full 2xx answers. */
 function streamable(response: Response): boolean {
@@ -29,33 +30,15 @@ export function teeResponse(
   const stored = (async (): Promise<HttpResponse> => {
     const body = await readUpTo(toCache, maxBodyBytes)
     if (body !== undefined) return { status, headers, body }
-    const unstored = { ...headers, 'cacheguard-cache-control': 'no-store' }
-    return { status, headers: unstored, body: new Uint8Array(0) }
+    return unshared({ status, headers, body: new Uint8Array(0) })
   })()
   const label = labelled({ status, headers, body: new Uint8Array(0) }, 'MISS')
-  const sent = new Headers()
-  for (const [name, value] of Object.entries(label.headers)) {
-    if (value !== undefined) for (const one of [value].flat()) sent.append(name, one)
-  }
-  return {
-    client: new Response(toClient, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: sent,
-    }),
-    stored,
-  }
-}
-
-/** A response's headers as the HTTP cache keeps them (each `Set-Cookie` apart, no `Transfer-Encoding`). */
-function headersOf(response: Response): HttpResponse['headers'] {
-  const headers: HttpResponse['headers'] = {}
-  response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie' && name !== 'transfer-encoding') headers[name] = value
+  const client = new Response(toClient, {
+    status,
+    statusText: response.statusText,
+    headers: toHeaders(label.headers),
   })
-  const cookies = response.headers.getSetCookie()
-  if (cookies.length > 0) headers['set-cookie'] = cookies
-  return headers
+  return { client, stored }
 }
 
 /** Reads `stream` to its end, or `undefined` (and cancels it) once it passes `max` bytes. */

@@ -29,3 +29,11 @@ export const SERVER_ERRORS = new Set([500, 502, 503, 504])
 export function understood(status: number): boolean {
   return KNOWN_STATUSES.has(status) && !PERSONAL_STATUSES.has(status)
 }
+
+/**
+ * Whether a response with this status carries a `Content-Length` (RFC 9110 §8.6): not a 1xx, 204
+ * or 304. (Nor does a HEAD's answer need one: its length is the GET's.)
+ */
+export function hasContentLength(status: number): boolean {
+  return status >= 200 && status !== 204 && status !== 304
+}

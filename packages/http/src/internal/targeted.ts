@@ -35,3 +35,20 @@ export function responseDirectives(
   }
   return { cc: parseCacheControl(headers['cache-control']), targeted: false }
 }
+
+/**
+ * `response`, stored for no one and shared with no one: the requests waiting for its run run
+ * their own handler. For what an adapter cannot hand the cache whole: a reply the handler sent
+ * itself (`reply.hijack()`, Nest's `@Res()`), a body past `maxBodyBytes`.
+ */
+export function unshared(response: HttpResponse): HttpResponse {
+  return { ...response, headers: { ...response.headers, [OWN_FIELD]: 'no-store' } }
+}
+
+/**
+ * `response`, stored for no one whatever its status and headers, but shared with the requests
+ * waiting for its run, as a 5xx is: for an answer made by the framework's error handling.
+ */
+export function unstored(response: HttpResponse): HttpResponse {
+  return { ...response, headers: { ...response.headers, [OWN_FIELD]: 'max-age=0' } }
+}

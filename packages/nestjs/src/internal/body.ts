@@ -1,5 +1,5 @@
 import { buffer } from 'node:stream/consumers'
-import type { HttpResponse } from '@cacheguard/http'
+import { type HttpResponse, hasContentLength } from '@cacheguard/http'
 import { StreamableFile } from '@nestjs/common'
 
 /**
@@ -50,7 +50,7 @@ export async function handlerResponse(
   if (disposition !== undefined && all['content-disposition'] === undefined) {
     all['content-disposition'] = disposition
   }
-  if (status >= 200 && status !== 204 && status !== 304) {
+  if (hasContentLength(status)) {
     all['content-length'] = String(body.byteLength)
   } else delete all['content-length']
   return { status, headers: all, body }
